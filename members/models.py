@@ -1,0 +1,331 @@
+"""The organisation tree (county → township → branch), its people and their roles.
+
+Category and roll membership both have history: "which category did this member hold in month M"
+and "was this member on this branch's roll in month M" each have exactly one answer, read from
+`CategoryChange` and `RollPeriod` rows that are only ever added or closed, never rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery
+
+from members.names import pinyin_sort_key
+
+
+def first_of_month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+class Category(models.TextChoices):
+    A = "A", "A类（村“两委”成员、村民小组长）"
+    B = "B", "B类（在村无职、能履职）"
+    C = "C", "C类（长期外出流动）"
+    D = "D", "D类（年老体弱、长期患病或残疾）"
+
+    @classmethod
+    def short_label(cls, value: str) -> str:
+        return f"{value}类"
+
+
+class Gender(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+class ScopedQuerySet(models.QuerySet):
+    """`visible_to(user)` names the only way views read scoped rows (see `scope_filter`)."""
+
+    township_path: str = ""
+    branch_path: str = ""
+
+    def visible_to(self, user):
+        official = getattr(user, "official", None) if user.is_authenticated else None
+        if official is None:
+            return self.none()
+        if official.role == Official.Role.COUNTY:
+            return self.all()
+        if official.role == Official.Role.TOWNSHIP:
+            return self.filter(**{self.township_path: official.township_id})
+        return self.filter(**{self.branch_path: official.branch_id})
+
+
+class TownshipQuerySet(ScopedQuerySet):
+    township_path = "pk"
+    branch_path = "branches"
+
+
+class Township(models.Model):
+    name = models.CharField("乡镇", max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField("排序", default=0)
+
+    objects = TownshipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "乡镇"
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class BranchQuerySet(ScopedQuerySet):
+    township_path = "township"
+    branch_path = "pk"
+
+
+class Branch(models.Model):
+    class Kind(models.TextChoices):
+        VILLAGE = "village", "村党支部"
+        COMMUNITY = "community", "社区党支部"
+
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="branches", verbose_name="乡镇"
+    )
+    name = models.CharField("村（社区）", max_length=40)
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.VILLAGE)
+    position = models.PositiveSmallIntegerField("排序", default=0)
+    # Last points-card sequence number issued in this branch; bumped with a conditional UPDATE.
+    card_sequence = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = BranchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "党支部"
+        ordering = ["township__position", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="branch_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        suffix = "党支部"
+        return f"{self.name}{suffix}"
+
+
+class MemberQuerySet(ScopedQuerySet):
+    township_path = "branch__township"
+    branch_path = "branch"
+
+    def with_current_category(self):
+        latest = CategoryChange.objects.filter(member=OuterRef("pk")).order_by("-effective_from")
+        return self.annotate(current_category=Subquery(latest.values("category")[:1]))
+
+    def on_roll(self, branch, month: datetime.date):
+        """Members on `branch`'s roll at some point of the month starting `month`."""
+        month = first_of_month(month)
+        return self.filter(
+            roll_periods__branch=branch,
+            roll_periods__start__lte=month,
+        ).filter(Q(roll_periods__end__isnull=True) | Q(roll_periods__end__gte=month))
+
+
+class Member(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "在册"
+        TRANSFERRED = "transferred", "转出"
+        DECEASED = "deceased", "去世"
+        SUSPENDED = "suspended", "停止党籍"
+
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name="所在党支部",
+        help_text="当前（或最后）所在的党支部；历史见组织关系记录。",
+    )
+    name = models.CharField("姓名", max_length=30)
+    name_sort = models.CharField(max_length=120, editable=False, db_index=True)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
+    id_number = models.CharField(
+        "身份证号",
+        max_length=18,
+        unique=True,
+        help_text="仅用于唯一识别党员；系统内脱敏显示，任何公开材料中都不出现。",
+    )
+    birth_date = models.DateField("出生日期")
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    joined_party = models.DateField("入党日期")
+    status = models.CharField(
+        "党籍状态", max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    status_date = models.DateField("状态变更日期", null=True, blank=True)
+    card_number = models.CharField("积分卡号", max_length=20, unique=True, editable=False)
+    has_plaque = models.BooleanField("已挂“共产党员户”牌", default=True)
+    notes = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "党员"
+        ordering = ["name_sort", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="active", status_date__isnull=True)
+                | (~Q(status="active") & Q(status_date__isnull=False)),
+                name="member_status_date_iff_not_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(joined_party__gt=F("birth_date")), name="member_joined_after_birth"
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "name_sort"])]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_sort = pinyin_sort_key(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_id_number(self) -> str:
+        from members.idcard import mask_id_number
+
+        return mask_id_number(self.id_number)
+
+    def category_in(self, month: datetime.date) -> str | None:
+        change = (
+            self.category_changes.filter(effective_from__lte=first_of_month(month))
+            .order_by("-effective_from")
+            .first()
+        )
+        return change.category if change else None
+
+
+class CategoryChange(models.Model):
+    """The category a member holds from `effective_from` (a first of month) until the next row."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="category_changes", verbose_name="党员"
+    )
+    category = models.CharField("类别", max_length=1, choices=Category.choices)
+    effective_from = models.DateField("自该月起生效")
+    reason = models.CharField("原因", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "类别变更记录"
+        ordering = ["member", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "effective_from"], name="category_one_change_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=["A", "B", "C", "D"]), name="category_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member} {self.effective_from:%Y-%m} 起 {self.category}类"
+
+
+class RollPeriod(models.Model):
+    """Months a member is on a branch's roll: from `start` to `end` (both first-of-month), inclusive.
+
+    `end` is empty while the member is still on the roll. A transfer closes one period and opens
+    another in the same transaction (see services.member_transfer).
+    """
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="roll_periods", verbose_name="党员"
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="roll_periods", verbose_name="党支部"
+    )
+    start = models.DateField("起始月份")
+    end = models.DateField("截止月份", null=True, blank=True)
+    start_reason = models.CharField("转入/登记原因", max_length=200)
+    end_reason = models.CharField("转出/离册原因", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "组织关系（在册时段）"
+        ordering = ["member", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="roll_end_after_start"
+            ),
+            # At most one open period per member: a member is on one roll at a time.
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(end__isnull=True), name="roll_one_open_period"
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "start", "end"])]
+
+    def __str__(self):
+        end = f"{self.end:%Y-%m}" if self.end else "至今"
+        return f"{self.member} {self.branch.name} {self.start:%Y-%m}—{end}"
+
+
+class Official(models.Model):
+    """Who a login is in the organisation, and therefore what they may see."""
+
+    class Role(models.TextChoices):
+        COUNTY = "county", "县委组织部管理员"
+        TOWNSHIP = "township", "乡镇组织委员"
+        SECRETARY = "secretary", "村党支部书记"
+        ASSESSOR = "assessor", "积分考核小组成员"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="official"
+    )
+    role = models.CharField("角色", max_length=10, choices=Role.choices)
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, null=True, blank=True, verbose_name="乡镇"
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, null=True, blank=True, verbose_name="党支部"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作人员"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role="county", township__isnull=True, branch__isnull=True)
+                    | Q(role="township", township__isnull=False, branch__isnull=True)
+                    | Q(role__in=["secretary", "assessor"], township__isnull=True)
+                    & Q(branch__isnull=False)
+                ),
+                name="official_scope_matches_role",
+            )
+        ]
+
+    def __str__(self):
+        where = self.branch or self.township or "县委组织部"
+        return f"{self.user.get_username()}（{self.get_role_display()}，{where}）"
+
+    @property
+    def is_county(self) -> bool:
+        return self.role == self.Role.COUNTY
+
+    @property
+    def is_township(self) -> bool:
+        return self.role == self.Role.TOWNSHIP
+
+    @property
+    def is_branch(self) -> bool:
+        return self.role in (self.Role.SECRETARY, self.Role.ASSESSOR)
+
+    def can_manage_roster(self, branch: Branch) -> bool:
+        if self.is_county:
+            return True
+        return self.role == self.Role.SECRETARY and self.branch_id == branch.pk
+
+    def sees_full_id_numbers(self) -> bool:
+        return self.is_county

@@ -1,0 +1,184 @@
+"""Roster workflow: add, edit, change category, transfer, leave.
+
+Every function is a transaction, takes keyword arguments only, and writes the history row
+(CategoryChange, RollPeriod) that makes the change answerable later.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from members.models import Branch, CategoryChange, Member, RollPeriod, first_of_month
+
+
+def next_card_number(*, branch: Branch) -> str:
+    """Issue the branch's next points-card number, e.g. "LX0012-0031".
+
+    The counter is bumped with an UPDATE … SET n = n + 1 so two secretaries adding members at the
+    same moment still get different numbers, on SQLite and PostgreSQL alike.
+    """
+    Branch.objects.filter(pk=branch.pk).update(card_sequence=F("card_sequence") + 1)
+    sequence = Branch.objects.values_list("card_sequence", flat=True).get(pk=branch.pk)
+    return format_card_number(branch_id=branch.pk, sequence=sequence)
+
+
+def format_card_number(*, branch_id: int, sequence: int) -> str:
+    return f"LX{branch_id:04d}-{sequence:04d}"
+
+
+@transaction.atomic
+def member_create(
+    *,
+    branch: Branch,
+    by,
+    name: str,
+    gender: str,
+    id_number: str,
+    birth_date: datetime.date,
+    joined_party: datetime.date,
+    category: str,
+    on_roll_from: datetime.date,
+    phone: str = "",
+    has_plaque: bool = True,
+    notes: str = "",
+    reason: str = "登记入册",
+) -> Member:
+    member = Member(
+        branch=branch,
+        name=name,
+        gender=gender,
+        id_number=id_number,
+        birth_date=birth_date,
+        joined_party=joined_party,
+        phone=phone,
+        has_plaque=has_plaque,
+        notes=notes,
+        card_number=next_card_number(branch=branch),
+    )
+    member.full_clean(exclude=["card_number"])
+    member.save()
+    month = first_of_month(on_roll_from)
+    RollPeriod.objects.create(
+        member=member, branch=branch, start=month, start_reason=reason, created_by=by
+    )
+    CategoryChange.objects.create(
+        member=member, category=category, effective_from=month, reason=reason, created_by=by
+    )
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, by, **fields) -> Member:
+    """Edit the member's particulars (not category, roll or status: those have history)."""
+    allowed = {
+        "name",
+        "gender",
+        "id_number",
+        "birth_date",
+        "joined_party",
+        "phone",
+        "has_plaque",
+        "notes",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"member_update cannot change {sorted(unknown)}")
+    for field, value in fields.items():
+        setattr(member, field, value)
+    member.full_clean()
+    member.save()
+    return member
+
+
+@transaction.atomic
+def category_change(
+    *, member: Member, by, category: str, effective_from: datetime.date, reason: str
+) -> CategoryChange:
+    """Record that the member holds `category` from the month of `effective_from` on.
+
+    A second change recorded for the same month replaces nothing: it is refused, so the month's
+    category has exactly one recorded answer.
+    """
+    month = first_of_month(effective_from)
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写类别变更的原因。"})
+    if CategoryChange.objects.filter(member=member, effective_from=month).exists():
+        raise ValidationError(
+            {"effective_from": f"{month:%Y年%m月}已有类别变更记录，不能重复登记。"}
+        )
+    if member.category_in(month) == category:
+        raise ValidationError({"category": "该党员在这个月已经是这一类别。"})
+    return CategoryChange.objects.create(
+        member=member, category=category, effective_from=month, reason=reason, created_by=by
+    )
+
+
+def _close_open_period(*, member: Member, last_month: datetime.date, reason: str) -> RollPeriod:
+    period = RollPeriod.objects.select_for_update().filter(member=member, end__isnull=True).first()
+    if period is None:
+        raise ValidationError("该党员当前不在任何党支部的名册上。")
+    last_month = first_of_month(last_month)
+    if last_month < period.start:
+        raise ValidationError(
+            {"date": f"日期不能早于该党员在本支部入册的月份（{period.start:%Y年%m月}）。"}
+        )
+    # Conditional update: if someone closed it a moment ago, nothing changes and we refuse.
+    closed = RollPeriod.objects.filter(pk=period.pk, end__isnull=True).update(
+        end=last_month, end_reason=reason
+    )
+    if not closed:
+        raise ValidationError("该党员的组织关系刚被他人修改，请刷新后重试。")
+    period.end, period.end_reason = last_month, reason
+    return period
+
+
+def _month_after(month: datetime.date) -> datetime.date:
+    return (first_of_month(month) + datetime.timedelta(days=32)).replace(day=1)
+
+
+@transaction.atomic
+def member_transfer(
+    *, member: Member, by, to_branch: Branch, date: datetime.date, reason: str
+) -> RollPeriod:
+    """Move the member to another branch's roll: the old branch keeps the months up to and
+    including the month of `date`; the new branch has them from the following month."""
+    if to_branch.pk == member.branch_id:
+        raise ValidationError({"to_branch": "转入党支部不能是当前党支部。"})
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写转接原因。"})
+    _close_open_period(member=member, last_month=date, reason=f"转出：{reason}")
+    Member.objects.filter(pk=member.pk).update(branch=to_branch)
+    member.branch = to_branch
+    return RollPeriod.objects.create(
+        member=member,
+        branch=to_branch,
+        start=_month_after(date),
+        start_reason=f"转入：{reason}",
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def member_leave(*, member: Member, by, status: str, date: datetime.date, reason: str) -> Member:
+    """The member leaves the roll (transferred out of the county, died, membership stopped).
+
+    The month of `date` is the last month on the roll.
+    """
+    if status == Member.Status.ACTIVE:
+        raise ValidationError({"status": "请选择离册的原因类型。"})
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写原因。"})
+    _close_open_period(
+        member=member, last_month=date, reason=f"{Member.Status(status).label}：{reason}"
+    )
+    updated = Member.objects.filter(pk=member.pk, status=Member.Status.ACTIVE).update(
+        status=status, status_date=date
+    )
+    if not updated:
+        raise ValidationError("该党员的状态刚被他人修改，请刷新后重试。")
+    member.status, member.status_date = status, date
+    return member

@@ -1,0 +1,182 @@
+"""The organisation pages, through the views users use."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from members.models import Member, RollPeriod
+
+from .conftest import make_member, new_id_number
+
+pytestmark = pytest.mark.django_db
+
+
+def test_county_admin_sees_every_township_with_member_counts(county):
+    response = county.client("county").get(reverse("county"))
+    assert response.status_code == 200
+    rows = {t.name: t.member_count for t in response.context["townships"]}
+    assert rows == {"东村镇": 2, "岚城镇": 1}
+    assert response.context["totals"] == {"townships": 2, "branches": 3, "members": 3}
+
+
+def test_home_sends_each_role_to_its_own_page(county):
+    assert county.client("county").get("/").url == reverse("county")
+    assert county.client("township").get("/").url == reverse("township", args=[county.dongcun.pk])
+    assert county.client("secretary").get("/").url == reverse("branch", args=[county.branch.pk])
+
+
+def test_anonymous_visitor_is_sent_to_login(client, county):
+    response = client.get(reverse("branch", args=[county.branch.pk]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_roster_lists_members_in_pinyin_order_with_category(county):
+    for name in ["赵一", "艾青", "白玉兰"]:
+        make_member(county.branch, name, category="D")
+    response = county.client("secretary").get(reverse("branch", args=[county.branch.pk]))
+    names = [m.name for m in response.context["members"]]
+    assert names == ["艾青", "白玉兰", "王建国", "赵一"]
+    assert "D类" in response.content.decode()
+
+
+def test_member_page_masks_the_id_number_except_for_the_county(county):
+    number = county.member.id_number
+    masked = f"{number[:6]}********{number[-4:]}"
+    page = county.client("secretary").get(reverse("member", args=[county.member.pk]))
+    assert masked in page.content.decode() and number not in page.content.decode()
+    page = county.client("county").get(reverse("member", args=[county.member.pk]))
+    assert number in page.content.decode()
+
+
+def test_secretary_adds_a_member_and_a_card_number_is_issued(county):
+    id_number = new_id_number(datetime.date(1980, 2, 29), "F")
+    response = county.client("secretary").post(
+        reverse("member_create", args=[county.branch.pk]),
+        {
+            "name": "刘 桂 花",
+            "id_number": id_number.lower(),
+            "gender": "",
+            "birth_date": "",
+            "phone": "139 0358 1234",
+            "joined_party": "2001-07-01",
+            "has_plaque": "on",
+            "notes": "",
+            "category": "B",
+            "on_roll_from": "2026-03",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    member = Member.objects.get(name="刘桂花")
+    assert member.gender == "F" and member.birth_date == datetime.date(1980, 2, 29)
+    assert member.phone == "13903581234"
+    assert member.card_number.startswith("LX")
+    assert member.category_in(datetime.date(2026, 3, 1)) == "B"
+    assert member.category_in(datetime.date(2026, 2, 1)) is None
+
+
+def test_a_bad_id_number_is_refused_in_chinese_and_the_form_keeps_what_was_typed(county):
+    bad = county.member.id_number[:17] + ("0" if county.member.id_number[17] != "0" else "1")
+    response = county.client("secretary").post(
+        reverse("member_create", args=[county.branch.pk]),
+        {
+            "name": "刘桂花",
+            "id_number": bad,
+            "joined_party": "2001-07-01",
+            "category": "B",
+            "on_roll_from": "2026-03",
+            "phone": "0358-4123456",
+        },
+    )
+    assert response.status_code == 200
+    assert "校验位" in str(response.context["form"].errors["id_number"])
+    html = response.content.decode()
+    assert 'value="刘桂花"' in html and 'value="0358-4123456"' in html
+
+
+def test_joining_before_eighteen_is_refused(county):
+    id_number = new_id_number(datetime.date(1990, 6, 1))
+    response = county.client("secretary").post(
+        reverse("member_create", args=[county.branch.pk]),
+        {
+            "name": "少年",
+            "id_number": id_number,
+            "joined_party": "2007-07-01",
+            "category": "B",
+            "on_roll_from": "2026-01",
+        },
+    )
+    assert "十八周岁" in str(response.context["form"].errors["joined_party"])
+
+
+def test_same_id_number_in_another_branch_is_refused(county):
+    response = county.client("secretary").post(
+        reverse("member_create", args=[county.branch.pk]),
+        {
+            "name": "重复",
+            "id_number": county.member_z.id_number,
+            "joined_party": "2001-07-01",
+            "category": "B",
+            "on_roll_from": "2026-01",
+        },
+    )
+    assert "已登记" in str(response.context["form"].errors["id_number"])
+
+
+def test_category_change_takes_effect_from_its_month(county):
+    response = county.client("secretary").post(
+        reverse("member_category", args=[county.member.pk]),
+        {"category": "D", "effective_from": "2026-07", "reason": "年老体弱"},
+    )
+    assert response.status_code == 302
+    assert county.member.category_in(datetime.date(2026, 6, 1)) == "A"
+    assert county.member.category_in(datetime.date(2026, 7, 1)) == "D"
+
+
+def test_transfer_closes_the_old_roll_and_opens_the_new_one(county):
+    response = county.client("secretary").post(
+        reverse("member_transfer", args=[county.member.pk]),
+        {"to_branch": county.branch_z.pk, "date": "2026-05-20", "reason": "随子女迁居"},
+    )
+    assert response.status_code == 302
+    periods = list(RollPeriod.objects.filter(member=county.member).order_by("start"))
+    assert [(p.branch_id, p.start, p.end) for p in periods] == [
+        (county.branch.pk, datetime.date(2026, 1, 1), datetime.date(2026, 5, 1)),
+        (county.branch_z.pk, datetime.date(2026, 6, 1), None),
+    ]
+    # The old secretary no longer sees the member.
+    page = county.client("secretary").get(reverse("member", args=[county.member.pk]))
+    assert page.status_code == 404
+
+
+def test_leaving_records_status_date_and_last_month(county):
+    response = county.client("secretary").post(
+        reverse("member_leave", args=[county.member.pk]),
+        {"status": "deceased", "date": "2026-04-03", "reason": "病故"},
+    )
+    assert response.status_code == 302
+    county.member.refresh_from_db()
+    assert county.member.status == "deceased"
+    assert county.member.roll_periods.get().end == datetime.date(2026, 4, 1)
+    assert Member.objects.on_roll(county.branch, datetime.date(2026, 5, 1)).count() == 0
+
+
+def test_assessor_may_read_the_roster_but_not_change_it(county):
+    client = county.client("assessor")
+    assert client.get(reverse("branch", args=[county.branch.pk])).status_code == 200
+    assert client.get(reverse("member_edit", args=[county.member.pk])).status_code == 404
+
+
+def test_roster_costs_the_same_queries_for_5_or_60_members(county, django_assert_max_num_queries):
+    client = county.client("secretary")
+    url = reverse("branch", args=[county.branch.pk])
+    for i in range(4):
+        make_member(county.branch, f"成员{i}")
+    with django_assert_max_num_queries(8):
+        assert client.get(url).status_code == 200
+    for i in range(56):
+        make_member(county.branch, f"队员{i}")
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    assert len(response.context["members"]) == 61
