@@ -66,7 +66,7 @@ class MemberForm(forms.ModelForm):
     gender = forms.ChoiceField(
         label="性别",
         required=False,
-        choices=[("", "按身份证号")] + list(Gender.choices),
+        choices=[("", "按身份证号"), *Gender.choices],
     )
 
     class Meta:

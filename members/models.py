@@ -232,7 +232,7 @@ class CategoryChange(models.Model):
 
 
 class RollPeriod(models.Model):
-    """Months a member is on a branch's roll: from `start` to `end` (both first-of-month), inclusive.
+    """Months a member is on a branch's roll: `start` to `end` (first days of months), inclusive.
 
     `end` is empty while the member is still on the roll. A transfer closes one period and opens
     another in the same transaction (see services.member_transfer).
