@@ -119,6 +119,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # keep a history of failed logins for the county admin
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -165,6 +166,11 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the whole registrable domain (often shared with other county
+        # sites) to HTTPS in browsers, for months, and is hard to undo: an operator opts in with
+        # SECURE_HSTS_PRELOAD=1. Until then the deploy check's reminder (W021) is noise.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Content-Security-Policy: everything comes from this server; no inline script anywhere.
 CONTENT_SECURITY_POLICY = {

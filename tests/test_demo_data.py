@@ -41,7 +41,8 @@ SEEDS_DIR = Path("/work/shared/seeds")
 
 def test_nine_townships_in_order():
     assert TOWNSHIP_NAMES == (
-        "东村镇", "岚城镇", "普明镇", "界河口镇", "上明乡", "王狮乡", "梁家庄乡", "顺会乡", "大蛇头乡",
+        "东村镇", "岚城镇", "普明镇", "界河口镇", "上明乡",
+        "王狮乡", "梁家庄乡", "顺会乡", "大蛇头乡",
     )  # fmt: skip
     assert len(TOWNSHIPS) == 9
     assert all(t.area_code == COUNTY_AREA_CODE == "141127" for t in TOWNSHIPS)
