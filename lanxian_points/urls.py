@@ -20,4 +20,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("", include("members.urls")),
+    path("", include("scoring.urls")),
 ]

@@ -327,5 +327,13 @@ class Official(models.Model):
             return True
         return self.role == self.Role.SECRETARY and self.branch_id == branch.pk
 
+    def can_enter_points(self, branch: Branch) -> bool:
+        """Declarations, review and deductions: the branch's secretary and assessment group."""
+        return self.is_branch and self.branch_id == branch.pk
+
+    def is_secretary_of(self, branch: Branch) -> bool:
+        """Clearing items, closing the month, corrections, adopting the rules."""
+        return self.role == self.Role.SECRETARY and self.branch_id == branch.pk
+
     def sees_full_id_numbers(self) -> bool:
         return self.is_county

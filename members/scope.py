@@ -52,3 +52,19 @@ def require_roster_manager(request, branch: Branch) -> Official:
     if not official.can_manage_roster(branch):
         raise Http404
     return official
+
+
+def require_points_clerk(request, branch: Branch) -> Official:
+    """Entering declarations and deductions and reviewing them: the branch's secretary or
+    assessment-group member. Everyone else (who may still read the page) gets 404 on writes."""
+    official = official_of(request)
+    if not official.can_enter_points(branch):
+        raise Http404
+    return official
+
+
+def require_secretary(request, branch: Branch) -> Official:
+    official = official_of(request)
+    if not official.is_secretary_of(branch):
+        raise Http404
+    return official

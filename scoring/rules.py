@@ -57,6 +57,7 @@ __all__ = [
     "excellent_quota_exceeded",
     "grade_for",
     "month_result",
+    "period_result",
     "quarter_months",
     "quarter_of",
     "quarter_result",
@@ -321,6 +322,11 @@ def base_share(rules: ScoringRules, category: str) -> Fraction:
 
 def month_result(rules: ScoringRules, member: MemberYear, month: int) -> PeriodResult:
     return _exact_period(rules, member, (month,)).rounded()
+
+
+def period_result(rules: ScoringRules, member: MemberYear, months: Iterable[int]) -> PeriodResult:
+    """Any set of months summed exactly, e.g. a quarter so far (months 4 and 5 of Q2)."""
+    return _exact_period(rules, member, months).rounded()
 
 
 def quarter_of(month: int) -> int:

@@ -1,0 +1,315 @@
+"""Points card pages (积分卡): the member's year on screen, the printed card that goes home with
+the member, a branch's A4 sheet of printed cards, and corrections against closed months.
+
+The arithmetic is `scoring.rules`; the ledger is read through `scoring.ledger`, so every page
+costs a fixed number of queries whatever the number of members or entries. Who may see what:
+anyone who can see the member sees the card and its entries (inside the system only — the
+public never sees this page); only the branch's secretary records corrections.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from members.models import Branch, Member, RollPeriod
+from members.scope import get_branch, get_member, official_of, require_secretary
+from members.views import apply_validation_error
+from scoring import ledger, rules, services
+from scoring.forms_card import CorrectionForm, month_value
+from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
+
+# Years a card can be asked for; outside this range the URL is simply not a page.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+CARDS_PER_PAGE = 4  # 2 × 2 on an A4 sheet
+
+
+@dataclass(frozen=True)
+class CardMonth:
+    month: int
+    category: str | None  # the category held that month; None when not on the roll
+    result: rules.PeriodResult
+    running: Decimal
+    has_entries: bool
+    future: bool  # a month not yet reached (its base share is counted as expected)
+
+    @property
+    def on_roll(self) -> bool:
+        return self.category is not None
+
+    @property
+    def counts(self) -> bool:
+        """Whether the month has anything to show (otherwise the card shows "—")."""
+        return self.on_roll or self.has_entries
+
+    @property
+    def quarter(self) -> int:
+        return rules.quarter_of(self.month)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One member's card for one year, as plain data for the templates."""
+
+    member: Member
+    branch: Branch
+    year: int
+    months: tuple[CardMonth, ...]
+    quarters: tuple[tuple[int, str, rules.PeriodResult], ...]
+    result: rules.YearResult
+    appraised: bool
+
+    @property
+    def grade_label(self) -> str:
+        return rules.GRADE_LABELS.get(self.result.grade, "—")
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Http404
+
+
+def _build_card(
+    scoring_rules: rules.ScoringRules,
+    member_year: rules.MemberYear,
+    *,
+    member: Member,
+    branch: Branch,
+    year: int,
+    today: datetime.date,
+) -> Card:
+    running = rules.running_totals(scoring_rules, member_year)
+    entry_months = {entry.month for entry in member_year.entries}
+    months = tuple(
+        CardMonth(
+            month=month,
+            category=member_year.months.get(month),
+            result=rules.month_result(scoring_rules, member_year, month),
+            running=running[month - 1],
+            has_entries=month in entry_months,
+            future=(year, month) > (today.year, today.month),
+        )
+        for month in rules.MONTHS
+    )
+    quarters = tuple(
+        (q, QUARTER_NAMES[q], rules.quarter_result(scoring_rules, member_year, q))
+        for q in range(1, 5)
+    )
+    return Card(
+        member=member,
+        branch=branch,
+        year=year,
+        months=months,
+        quarters=quarters,
+        result=rules.year_result(scoring_rules, member_year),
+        appraised=member_year.appraisal is not None,
+    )
+
+
+def _no_rules(request, year: int, **context):
+    return render(request, "scoring/points_card_missing.html", {"year": year, **context})
+
+
+def _year_links(year: int, today: datetime.date) -> dict:
+    return {
+        "previous_year": year - 1 if year > FIRST_YEAR else None,
+        "next_year": year + 1 if year < today.year and year < LAST_YEAR else None,
+    }
+
+
+@require_GET
+def points_card(request, pk, year):
+    """The member's card for the year: months, quarters, the year, and every ledger entry."""
+    _check_year(year)
+    member = get_member(request, pk)
+    official = official_of(request)
+    today = timezone.localdate()
+    rule_set = RuleSet.in_force(year)
+    if rule_set is None:
+        return _no_rules(request, year, member=member, **_year_links(year, today))
+    card = _build_card(
+        rule_set.scoring_rules(),
+        ledger.member_years([member.pk], year)[member.pk],
+        member=member,
+        branch=member.branch,
+        year=year,
+        today=today,
+    )
+    entries = list(
+        PointsEntry.objects.filter(member=member, year=year)
+        .select_related("item", "created_by", "branch")
+        .order_by("month", "created_at", "pk")
+    )
+    waiting, returned = [], []
+    for declaration in Declaration.objects.filter(
+        member=member,
+        year=year,
+        status__in=[Declaration.Status.SUBMITTED, Declaration.Status.RETURNED],
+    ).select_related("item"):
+        if declaration.status == Declaration.Status.SUBMITTED:
+            waiting.append(declaration)
+        else:
+            returned.append(declaration)
+    month_status = dict(
+        BranchMonth.objects.filter(branch_id=member.branch_id, year=year).values_list(
+            "month", "status"
+        )
+    )
+    rows = []
+    for card_month in card.months:
+        status = month_status.get(card_month.month)
+        rows.append(
+            {
+                "kind": "month",
+                "m": card_month,
+                "closed": status == BranchMonth.Status.CLOSED,
+                "open": status == BranchMonth.Status.OPEN,
+                "month_value": month_value(year, card_month.month),
+            }
+        )
+        if card_month.month % 3 == 0:
+            _, name, result = card.quarters[card_month.quarter - 1]
+            rows.append({"kind": "quarter", "name": name, "result": result})
+    return render(
+        request,
+        "scoring/points_card.html",
+        {
+            "member": member,
+            "year": year,
+            "card": card,
+            "rows": rows,
+            "entries": entries,
+            "other_branches": any(e.branch_id != member.branch_id for e in entries),
+            "waiting": waiting,
+            "returned": returned,
+            "has_future_months": any(m.future and m.on_roll for m in card.months),
+            "can_correct": official.is_secretary_of(member.branch),
+            **_year_links(year, today),
+        },
+    )
+
+
+@require_GET
+def points_card_print(request, pk, year):
+    """The card that goes home with the member: no ID number, phone, birth date or reasons."""
+    _check_year(year)
+    member = get_member(request, pk)
+    today = timezone.localdate()
+    rule_set = RuleSet.in_force(year)
+    if rule_set is None:
+        return _no_rules(request, year, member=member, **_year_links(year, today))
+    card = _build_card(
+        rule_set.scoring_rules(),
+        ledger.member_years([member.pk], year)[member.pk],
+        member=member,
+        branch=member.branch,
+        year=year,
+        today=today,
+    )
+    return render(
+        request,
+        "scoring/points_card_print.html",
+        {"member": member, "year": year, "card": card, **_year_links(year, today)},
+    )
+
+
+def _members_on_roll(branch: Branch, year: int):
+    """Members on the branch's roll in any month of `year` (one query, no duplicates)."""
+    periods = RollPeriod.objects.filter(
+        branch=branch, start__lte=datetime.date(year, 12, 1)
+    ).filter(Q(end__isnull=True) | Q(end__gte=datetime.date(year, 1, 1)))
+    return (
+        Member.objects.filter(pk__in=periods.values("member_id"))
+        .with_current_category()
+        .order_by("name_sort", "pk")
+    )
+
+
+@require_GET
+def branch_cards_print(request, pk, year):
+    """An A4 sheet of cards, four to a page, for every member on the branch's roll that year."""
+    _check_year(year)
+    branch = get_branch(request, pk)
+    today = timezone.localdate()
+    rule_set = RuleSet.in_force(year)
+    if rule_set is None:
+        return _no_rules(request, year, branch=branch, **_year_links(year, today))
+    scoring_rules = rule_set.scoring_rules()
+    members = list(_members_on_roll(branch, year))
+    member_years = ledger.member_years([m.pk for m in members], year)
+    cards = [
+        _build_card(
+            scoring_rules,
+            member_years[member.pk],
+            member=member,
+            branch=branch,
+            year=year,
+            today=today,
+        )
+        for member in members
+    ]
+    pages = [cards[i : i + CARDS_PER_PAGE] for i in range(0, len(cards), CARDS_PER_PAGE)]
+    return render(
+        request,
+        "scoring/cards_print.html",
+        {"branch": branch, "year": year, "pages": pages, "count": len(cards)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def correction_create(request, pk):
+    """A correction against one of the branch's closed months (the branch secretary only)."""
+    member = get_member(request, pk)
+    branch = member.branch
+    require_secretary(request, branch)
+    closed = list(
+        BranchMonth.objects.filter(branch=branch, status=BranchMonth.Status.CLOSED)
+        .order_by("-year", "-month")
+        .values_list("year", "month")
+    )
+    if request.method == "POST":
+        form = CorrectionForm(request.POST, months=closed)
+    else:
+        wanted = request.GET.get("month", "")
+        offered = {month_value(y, m) for y, m in closed}
+        form = CorrectionForm(months=closed, initial={"month": wanted if wanted in offered else ""})
+    if request.method == "POST" and form.is_valid():
+        year, month = form.cleaned_data["month"]
+        points = form.cleaned_data["points"]
+        try:
+            services.correction_record(
+                member=member,
+                branch=branch,
+                year=year,
+                month=month,
+                points=points,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request, f"已为{member.name}登记{year}年{month}月的更正：{points:+.2f} 分。"
+            )
+            return redirect("points_card", pk=member.pk, year=year)
+    return render(
+        request,
+        "scoring/correction_form.html",
+        {
+            "member": member,
+            "form": form,
+            "has_closed_months": bool(closed),
+            "year": timezone.localdate().year,
+        },
+    )

@@ -1,0 +1,89 @@
+"""Read the ledger and the roster history into the plain data `scoring.rules` computes with.
+
+Every function here costs a fixed number of queries whatever the number of members: one for
+roll periods, one for category changes, one for ledger entries.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from members.models import CategoryChange, RollPeriod
+from scoring import rules
+from scoring.models import PointsEntry
+
+
+def _month_index(day: datetime.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def roll_months(member_ids: Iterable[int], year: int, *, branch=None) -> dict[int, set[int]]:
+    """Months (1..12) of `year` in which each member is on a roll (of `branch`, if given)."""
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 1)
+    periods = RollPeriod.objects.filter(member_id__in=member_ids, start__lte=last).filter(
+        Q(end__isnull=True) | Q(end__gte=first)
+    )
+    if branch is not None:
+        periods = periods.filter(branch=branch)
+    months: dict[int, set[int]] = defaultdict(set)
+    for member_id, start, end in periods.values_list("member_id", "start", "end"):
+        lo = max(_month_index(start), year * 12)
+        hi = min(_month_index(end) if end else year * 12 + 11, year * 12 + 11)
+        months[member_id].update(index - year * 12 + 1 for index in range(lo, hi + 1))
+    return months
+
+
+def categories_by_month(member_ids: Iterable[int], year: int) -> dict[int, dict[int, str]]:
+    """For each member, month → category held that month (months before any record absent)."""
+    changes = (
+        CategoryChange.objects.filter(
+            member_id__in=member_ids, effective_from__lte=datetime.date(year, 12, 1)
+        )
+        .order_by("member_id", "effective_from")
+        .values_list("member_id", "effective_from", "category")
+    )
+    result: dict[int, dict[int, str]] = defaultdict(dict)
+    for member_id, effective_from, category in changes:
+        start = 1 if effective_from.year < year else effective_from.month
+        for month in range(start, 13):
+            result[member_id][month] = category
+    return result
+
+
+def entries_for(member_ids: Iterable[int], year: int) -> dict[int, list[rules.Entry]]:
+    rows = PointsEntry.objects.filter(member_id__in=member_ids, year=year).values_list(
+        "member_id", "month", "kind", "points"
+    )
+    result: dict[int, list[rules.Entry]] = defaultdict(list)
+    for member_id, month, kind, points in rows:
+        result[member_id].append(rules.Entry(month=month, kind=kind, points=points))
+    return result
+
+
+def member_years(
+    member_ids: Iterable[int],
+    year: int,
+    *,
+    appraisals: dict[int, object] | None = None,
+) -> dict[int, rules.MemberYear]:
+    """Build `rules.MemberYear` for each member: the months on any roll with the category held,
+    the year's ledger entries and (if given) the appraisal score. Three queries in all."""
+    member_ids = list(member_ids)
+    on_roll = roll_months(member_ids, year)
+    categories = categories_by_month(member_ids, year)
+    entries = entries_for(member_ids, year)
+    appraisals = appraisals or {}
+    result = {}
+    for member_id in member_ids:
+        held = categories.get(member_id, {})
+        months = {m: held[m] for m in sorted(on_roll.get(member_id, ())) if m in held}
+        result[member_id] = rules.MemberYear(
+            months=months,
+            entries=tuple(entries.get(member_id, ())),
+            appraisal=appraisals.get(member_id),
+        )
+    return result

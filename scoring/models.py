@@ -1,0 +1,509 @@
+"""Rule sets (细则), declarations (申报), the branch's month (支委会审议) and the points ledger.
+
+The ledger (`PointsEntry`) is append-only: rows are inserted, never updated or deleted. A fix is
+a new CORRECTION row with a reason and an author. Status changes of declarations and months are
+rows too (`DeclarationLog`, `BranchMonthLog`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from members.models import Branch, Category, Member, ScopedQuerySet
+from scoring import rules
+
+POINTS = {"max_digits": 7, "decimal_places": 2}
+
+
+class RuleSet(models.Model):
+    """One version of the county's rules for one year. Published versions are never edited."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        PUBLISHED = "published", "已发布"
+
+    year = models.PositiveSmallIntegerField("年度")
+    version = models.PositiveSmallIntegerField("版本", default=1)
+    title = models.CharField("名称", max_length=100, default="岚县农村党员积分管理评定细则")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    appraisal_max = models.DecimalField(
+        "民主评议满分", max_digits=4, decimal_places=1, default=Decimal("20")
+    )
+    weight_excellent = models.DecimalField(
+        "优秀票权重", max_digits=3, decimal_places=2, default=Decimal("1.00")
+    )
+    weight_qualified = models.DecimalField(
+        "合格票权重", max_digits=3, decimal_places=2, default=Decimal("0.80")
+    )
+    weight_basic = models.DecimalField(
+        "基本合格票权重", max_digits=3, decimal_places=2, default=Decimal("0.60")
+    )
+    weight_unqualified = models.DecimalField(
+        "不合格票权重", max_digits=3, decimal_places=2, default=Decimal("0.00")
+    )
+    excellent_quota_numerator = models.PositiveSmallIntegerField("优秀比例（分子）", default=1)
+    excellent_quota_denominator = models.PositiveSmallIntegerField("优秀比例（分母）", default=3)
+    notice_days = models.PositiveSmallIntegerField("公示天数", default=5)
+    notes = models.TextField("说明", blank=True)
+    based_on = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, verbose_name="基于版本"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "积分细则"
+        ordering = ["-year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "version"], name="ruleset_unique_version"),
+            models.CheckConstraint(
+                condition=Q(excellent_quota_denominator__gt=0)
+                & Q(excellent_quota_numerator__lte=F("excellent_quota_denominator")),
+                name="ruleset_quota_is_a_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(appraisal_max__gte=0), name="ruleset_appraisal_max_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="ruleset_published_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}年 第{self.version}版（{self.get_status_display()}）"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @classmethod
+    def in_force(cls, year: int) -> RuleSet | None:
+        """The newest published version for the year."""
+        return (
+            cls.objects.filter(year=year, status=cls.Status.PUBLISHED).order_by("-version").first()
+        )
+
+    def scoring_rules(self) -> rules.ScoringRules:
+        """This version as the plain data `scoring.rules` computes with."""
+        categories = {c.category: c for c in self.category_rules.all()}
+        from fractions import Fraction
+
+        return rules.ScoringRules(
+            base_scores={k: c.base_score for k, c in categories.items()},
+            cutoffs={
+                k: (c.excellent_min, c.qualified_min, c.basic_min) for k, c in categories.items()
+            },
+            appraisal_max=self.appraisal_max,
+            ballot_weights=(
+                self.weight_excellent,
+                self.weight_qualified,
+                self.weight_basic,
+                self.weight_unqualified,
+            ),
+            excellent_share=Fraction(
+                self.excellent_quota_numerator, self.excellent_quota_denominator
+            ),
+        )
+
+
+class CategoryRule(models.Model):
+    """Base score and grade cut-offs of one category in one rule set."""
+
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.CASCADE, related_name="category_rules", verbose_name="细则"
+    )
+    category = models.CharField("类别", max_length=1, choices=Category.choices)
+    base_score = models.DecimalField("全年基础积分", **POINTS)
+    excellent_min = models.DecimalField("优秀（不低于）", **POINTS)
+    qualified_min = models.DecimalField("合格（不低于）", **POINTS)
+    basic_min = models.DecimalField("基本合格（不低于）", **POINTS)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "类别基础分与等次线"
+        ordering = ["rule_set", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "category"], name="categoryrule_unique"),
+            models.CheckConstraint(
+                condition=Q(excellent_min__gte=F("qualified_min"))
+                & Q(qualified_min__gte=F("basic_min"))
+                & Q(base_score__gt=0),
+                name="categoryrule_cutoffs_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.category}类 {self.base_score}"
+
+
+class RuleItem(models.Model):
+    """A contribution (G), deduction (K) or clearing (Q) item.
+
+    County items have no branch. A branch's own contribution item has `branch` set and a
+    `parent` county item whose point range contains its own.
+    """
+
+    class Kind(models.TextChoices):
+        BONUS = rules.BONUS, "贡献加分"
+        DEDUCTION = rules.DEDUCTION, "违规扣分"
+        CLEARING = rules.CLEARING, "清除全年积分"
+
+    class DeductionClass(models.TextChoices):
+        NONE = "", "—"
+        ORGANISATIONAL_LIFE = "life", "组织生活类"
+        DISCIPLINE = "discipline", "组织纪律类"
+        PARTY_RULES = "rules", "党规党纪类"
+
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.CASCADE, related_name="items", verbose_name="细则"
+    )
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="own_items",
+        verbose_name="支部自定项目",
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, verbose_name="对应县级项目"
+    )
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    code = models.CharField("编号", max_length=8)
+    name = models.CharField("项目", max_length=200)
+    deduction_class = models.CharField(
+        "扣分类别", max_length=12, choices=DeductionClass.choices, blank=True, default=""
+    )
+    points_min = models.DecimalField("分值（下限）", **POINTS, default=Decimal("0"))
+    points_max = models.DecimalField("分值（上限）", **POINTS, default=Decimal("0"))
+    unit = models.CharField("计分方式", max_length=40, blank=True, help_text="如：每次、每季度")
+    not_for_categories = models.CharField(
+        "不适用的类别", max_length=4, blank=True, help_text="如 D：该项不适用于 D 类党员"
+    )
+    position = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "积分项目"
+        ordering = ["rule_set", "kind", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "code"],
+                condition=Q(branch__isnull=True),
+                name="ruleitem_county_code_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["rule_set", "branch", "code"],
+                condition=Q(branch__isnull=False),
+                name="ruleitem_branch_code_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_min__lte=F("points_max")), name="ruleitem_range_ordered"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="bonus", points_min__gt=0)
+                    | Q(kind="deduction", points_max__lt=0)
+                    | Q(kind="clearing", points_min=0, points_max=0)
+                ),
+                name="ruleitem_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(branch__isnull=True) | Q(kind="bonus", parent__isnull=False),
+                name="ruleitem_branch_items_are_bonus_with_parent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_range(self) -> bool:
+        return self.points_min != self.points_max
+
+    @property
+    def points_label(self) -> str:
+        def fmt(value: Decimal) -> str:
+            return f"{value.normalize():f}"
+
+        if self.kind == self.Kind.CLEARING:
+            return "全年积分清零"
+        if self.is_range:
+            return f"{fmt(self.points_min)}～{fmt(self.points_max)}"
+        return fmt(self.points_min)
+
+    def applies_to(self, category: str | None) -> bool:
+        return not category or category not in self.not_for_categories
+
+
+class BranchAdoption(models.Model):
+    """A branch's adoption of a rule set at its members' meeting (step 1)."""
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="adoptions", verbose_name="党支部"
+    )
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.PROTECT, related_name="adoptions", verbose_name="细则"
+    )
+    adopted_on = models.DateField("党员大会通过日期")
+    disabled_items = models.ManyToManyField(
+        RuleItem, blank=True, related_name="+", verbose_name="本支部不适用的项目"
+    )
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "支部采用细则记录"
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "rule_set"], name="adoption_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.branch} 采用 {self.rule_set}"
+
+
+class BranchMonthQuerySet(ScopedQuerySet):
+    township_path = "branch__township"
+    branch_path = "branch"
+
+
+class BranchMonth(models.Model):
+    """The branch committee's month: open for entries until closed at the committee meeting."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "申报审议中"
+        CLOSED = "closed", "已结账"
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="months", verbose_name="党支部"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.PROTECT, related_name="+", verbose_name="适用细则版本"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    meeting_date = models.DateField("支委会日期", null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = BranchMonthQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "支部月度审议"
+        ordering = ["branch", "year", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "year", "month"], name="branchmonth_unique"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="branchmonth_month_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(meeting_date__isnull=False, closed_at__isnull=False),
+                name="branchmonth_closed_has_meeting",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.branch.name} {self.year}年{self.month}月"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class BranchMonthLog(models.Model):
+    branch_month = models.ForeignKey(BranchMonth, on_delete=models.PROTECT, related_name="logs")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    reason = models.CharField("说明", max_length=300, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "月度审议状态记录"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.branch_month} → {BranchMonth.Status(self.to_status).label}"
+
+
+class DeclarationQuerySet(ScopedQuerySet):
+    township_path = "branch__township"
+    branch_path = "branch"
+
+
+class Declaration(models.Model):
+    """A member's declaration of a contribution (党员申报), reviewed by the branch committee."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "待审议"
+        APPROVED = "approved", "已通过"
+        RETURNED = "returned", "已退回"
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="declarations", verbose_name="党员"
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="declarations", verbose_name="党支部"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    item = models.ForeignKey(
+        RuleItem, on_delete=models.PROTECT, related_name="declarations", verbose_name="加分项目"
+    )
+    occurred_on = models.DateField("日期")
+    description = models.CharField("做了什么", max_length=300)
+    points_claimed = models.DecimalField("申报分值", **POINTS)
+    points_approved = models.DecimalField("认定分值", **POINTS, null=True, blank=True)
+    photo = models.FileField("照片", upload_to="declarations/%Y/%m/", blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=Status.choices, default=Status.SUBMITTED
+    )
+    review_reason = models.CharField("审议意见", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeclarationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "党员申报"
+        ordering = ["year", "month", "member__name_sort", "occurred_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="declaration_month_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(points_claimed__gt=0), name="declaration_points_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(points_approved__gt=0),
+                name="declaration_approved_has_points",
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "year", "month", "status"])]
+
+    def __str__(self):
+        return f"{self.member} {self.item.code} {self.occurred_on}"
+
+
+class DeclarationLog(models.Model):
+    declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="logs")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    points = models.DecimalField(**POINTS, null=True, blank=True)
+    reason = models.CharField("说明", max_length=300, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申报状态记录"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.declaration} → {self.to_status_label}"
+
+    @property
+    def to_status_label(self) -> str:
+        return Declaration.Status(self.to_status).label
+
+
+class AppendOnlyQuerySet(ScopedQuerySet):
+    township_path = "branch__township"
+    branch_path = "branch"
+
+    def update(self, **kwargs):
+        raise TypeError("积分台账只能追加，不能修改；请登记更正记录。")
+
+    def delete(self):
+        raise TypeError("积分台账只能追加，不能删除；请登记更正记录。")
+
+
+class PointsEntry(models.Model):
+    """One line of the points ledger. Inserted once; never updated, never deleted."""
+
+    class Kind(models.TextChoices):
+        BONUS = rules.BONUS, "贡献加分"
+        DEDUCTION = rules.DEDUCTION, "违规扣分"
+        CLEARING = rules.CLEARING, "积分清零"
+        CORRECTION = rules.CORRECTION, "更正"
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="points_entries", verbose_name="党员"
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="points_entries", verbose_name="党支部"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("计入月份")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    points = models.DecimalField("分值", **POINTS)
+    item = models.ForeignKey(
+        RuleItem, on_delete=models.PROTECT, null=True, blank=True, verbose_name="项目"
+    )
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.PROTECT, related_name="+", verbose_name="细则版本"
+    )
+    declaration = models.OneToOneField(
+        Declaration, on_delete=models.PROTECT, null=True, blank=True, related_name="entry"
+    )
+    occurred_on = models.DateField("发生日期", null=True, blank=True)
+    reason = models.CharField("事由", max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "积分台账"
+        ordering = ["year", "month", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="entry_month_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="bonus", points__gt=0)
+                    | Q(kind="deduction", points__lt=0)
+                    | Q(kind="clearing", points=0)
+                    | (Q(kind="correction") & ~Q(points=0))
+                ),
+                name="entry_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="correction") | Q(item__isnull=False),
+                name="entry_item_unless_correction",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="entry_has_reason"),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "year", "month"]),
+            models.Index(fields=["member", "year"]),
+        ]
+
+    def __str__(self):
+        return f"{self.member} {self.year}-{self.month:02d} {self.get_kind_display()} {self.points}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("积分台账只能追加，不能修改；请登记更正记录。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("积分台账只能追加，不能删除；请登记更正记录。")
+
+    def as_rule_entry(self) -> rules.Entry:
+        return rules.Entry(month=self.month, kind=self.kind, points=self.points)

@@ -1,0 +1,212 @@
+"""Step 1 (制定细则) on the web: the county's printed rules, and each branch's adoption of them.
+
+The county publishes a rule set in the admin (scoring/admin.py). Here every official reads and
+prints it; a branch secretary records the members' meeting that adopted it, switches off county
+items that do not fit the village and adds the branch's own contribution items within the
+county's ranges. Views are thin: look up through `members.scope`, validate a form, call
+`scoring.services`, redirect.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from members.models import Branch, Category
+from members.scope import get_branch, official_of, require_secretary
+from members.views import apply_validation_error
+from scoring import services
+from scoring.forms_rules import BranchAdoptForm, BranchItemForm
+from scoring.models import BranchAdoption, RuleItem, RuleSet
+
+
+def _rule_set_in_force(year: int) -> RuleSet:
+    rule_set = RuleSet.in_force(year)
+    if rule_set is None:
+        raise Http404(f"{year}年的积分细则尚未发布。")
+    return rule_set
+
+
+def _sheet_context(rule_set: RuleSet, items, *, branch: Branch | None = None) -> dict:
+    """What the printed 「党员积分管理评定编制」 shows, for the county or for one branch.
+
+    `items` are the items that apply (for a branch: `services.active_items`, so switched-off
+    county items are already left out and the branch's own items are in).
+    """
+    items = sorted(items, key=lambda item: (item.position, item.code))
+    for item in items:
+        item.not_for_d = "D" in item.not_for_categories
+        item.not_for_others = "、".join(
+            f"{c}类" for c in item.not_for_categories if c != "D" and c in Category.values
+        )
+    deductions = [item for item in items if item.kind == RuleItem.Kind.DEDUCTION]
+    deduction_classes = [
+        {"label": label, "items": [i for i in deductions if i.deduction_class == value]}
+        for value, label in RuleItem.DeductionClass.choices
+        if value
+    ]
+    unclassified = [i for i in deductions if not i.deduction_class]
+    if unclassified:
+        deduction_classes.append({"label": "其他", "items": unclassified})
+    deduction_classes = [group for group in deduction_classes if group["items"]]
+    categories = [
+        {"rule": rule, "label": Category(rule.category).label}
+        for rule in rule_set.category_rules.all()
+    ]
+    return {
+        "rule_set": rule_set,
+        "branch": branch,
+        "county_name": settings.COUNTY_NAME,
+        "categories": categories,
+        "bonus_items": [item for item in items if item.kind == RuleItem.Kind.BONUS],
+        "deduction_classes": deduction_classes,
+        "deduction_count": len(deductions),
+        "clearing_items": [item for item in items if item.kind == RuleItem.Kind.CLEARING],
+        "has_dagger": any(item.not_for_d for item in deductions),
+    }
+
+
+def rules_sheet(request, year):
+    """The county's published rules for the year, as the A4 sheet every branch posts."""
+    official_of(request)
+    rule_set = _rule_set_in_force(year)
+    context = _sheet_context(rule_set, rule_set.items.filter(branch__isnull=True))
+    context["heading"] = f"{settings.COUNTY_NAME}农村党员积分管理评定编制（{year}年）"
+    return render(request, "scoring/rules_sheet.html", context)
+
+
+def branch_rules(request, pk, year):
+    """The branch's view of the year's rules: what it switched off, its own items, the adoption."""
+    branch = get_branch(request, pk)
+    official = official_of(request)
+    rule_set = RuleSet.in_force(year)
+    context = {
+        "branch": branch,
+        "year": year,
+        "rule_set": rule_set,
+        "can_edit": official.is_secretary_of(branch),
+    }
+    if rule_set is not None:
+        adoption = (
+            BranchAdoption.objects.filter(branch=branch, rule_set=rule_set)
+            .select_related("adopted_by")
+            .first()
+        )
+        disabled = set()
+        if adoption is not None:
+            disabled = set(adoption.disabled_items.values_list("pk", flat=True))
+        county_items = list(
+            rule_set.items.filter(branch__isnull=True).order_by("kind", "position", "code")
+        )
+        context.update(
+            adoption=adoption,
+            county_items=county_items,
+            disabled_ids=disabled,
+            disabled_items=[item for item in county_items if item.pk in disabled],
+            own_items=rule_set.items.filter(branch=branch)
+            .select_related("parent")
+            .order_by("position", "code"),
+            earlier_adoptions=BranchAdoption.objects.filter(
+                branch=branch, rule_set__year=year
+            )
+            .exclude(rule_set=rule_set)
+            .select_related("rule_set")
+            .order_by("-rule_set__version"),
+        )
+    return render(request, "scoring/rules_branch.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def branch_adopt(request, pk, year):
+    """Record the members' meeting that adopted the year's rules (secretary only)."""
+    branch = get_branch(request, pk)
+    require_secretary(request, branch)
+    rule_set = _rule_set_in_force(year)
+    adoption = BranchAdoption.objects.filter(branch=branch, rule_set=rule_set).first()
+    initial = {}
+    if adoption is not None:
+        disabled = list(adoption.disabled_items.all())
+        initial = {
+            "adopted_on": adoption.adopted_on,
+            "disabled_bonus": [i for i in disabled if i.kind == RuleItem.Kind.BONUS],
+            "disabled_deduction": [i for i in disabled if i.kind == RuleItem.Kind.DEDUCTION],
+        }
+    form = BranchAdoptForm(request.POST or None, rule_set=rule_set, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.branch_adopt(
+                branch=branch,
+                rule_set=rule_set,
+                adopted_on=form.cleaned_data["adopted_on"],
+                disabled_items=form.disabled_items,
+                by=request.user,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            off = len(form.disabled_items)
+            messages.success(
+                request,
+                f"已登记{branch.full_name}党员大会于{form.cleaned_data['adopted_on']:%Y-%m-%d}"
+                f"通过{year}年积分细则"
+                + (f"，本支部不适用的县级项目 {off} 项。" if off else "。"),
+            )
+            return redirect("branch_rules", pk=branch.pk, year=year)
+    return render(
+        request,
+        "scoring/rules_adopt.html",
+        {"form": form, "branch": branch, "year": year, "rule_set": rule_set, "adoption": adoption},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def branch_item_create(request, pk, year):
+    """Add one of the branch's own contribution items under a county item (secretary only)."""
+    branch = get_branch(request, pk)
+    require_secretary(request, branch)
+    rule_set = _rule_set_in_force(year)
+    parents = services.active_items(
+        branch=branch, rule_set=rule_set, kind=RuleItem.Kind.BONUS
+    ).filter(branch__isnull=True)
+    form = BranchItemForm(request.POST or None, parents=parents)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.branch_item_add(
+                branch=branch,
+                rule_set=rule_set,
+                parent=data["parent"],
+                name=data["name"],
+                points_min=data["points_min"],
+                points_max=data["points_max"],
+                unit=data["unit"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"已添加本支部加分项目 {item.code} {item.name}。请提交党员大会通过后登记通过日期。",
+            )
+            return redirect("branch_rules", pk=branch.pk, year=year)
+    return render(
+        request,
+        "scoring/rules_item_form.html",
+        {"form": form, "branch": branch, "year": year, "rule_set": rule_set},
+    )
+
+
+def branch_rules_print(request, pk, year):
+    """The branch's own A4 sheet: switched-off items left out, own items in, adoption date."""
+    branch = get_branch(request, pk)
+    rule_set = _rule_set_in_force(year)
+    items = services.active_items(branch=branch, rule_set=rule_set).select_related("parent")
+    context = _sheet_context(rule_set, items, branch=branch)
+    context["heading"] = f"{branch.full_name}党员积分管理评定编制（{year}年）"
+    context["adoption"] = BranchAdoption.objects.filter(branch=branch, rule_set=rule_set).first()
+    return render(request, "scoring/rules_sheet.html", context)

@@ -1,0 +1,565 @@
+"""Workflow of steps 1–3: rule sets, declarations, the branch committee's review, deductions,
+clearing items, closing the month and corrections.
+
+Each function is one transaction and takes keyword arguments only. State changes are conditional
+UPDATEs (`… WHERE status = old`); "0 rows updated" means someone else got there first, and the
+user is told so. On PostgreSQL the month row is also locked with SELECT … FOR UPDATE while an
+entry is written, so "approve" and "close the month" cannot interleave; on SQLite the IMMEDIATE
+transaction mode (settings.py) serialises writers the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import Branch, Member, first_of_month
+from scoring.models import (
+    BranchAdoption,
+    BranchMonth,
+    BranchMonthLog,
+    CategoryRule,
+    Declaration,
+    DeclarationLog,
+    PointsEntry,
+    RuleItem,
+    RuleSet,
+)
+
+DEFAULT_RULES_FILE = Path(settings.BASE_DIR) / "fixtures" / "default_rules.json"
+
+
+# --- Step 1: rule sets ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ruleset_load_defaults(*, year: int, by=None, publish: bool = True) -> RuleSet:
+    """Create the county's default rule set for `year` from fixtures/default_rules.json."""
+    data = json.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+    version = (
+        RuleSet.objects.filter(year=year).order_by("-version").values_list("version", flat=True)
+    ).first() or 0
+    weights = data["ballot_weights"]
+    rule_set = RuleSet.objects.create(
+        year=year,
+        version=version + 1,
+        title=data["title"],
+        appraisal_max=Decimal(data["appraisal_max"]),
+        weight_excellent=Decimal(weights["excellent"]),
+        weight_qualified=Decimal(weights["qualified"]),
+        weight_basic=Decimal(weights["basic"]),
+        weight_unqualified=Decimal(weights["unqualified"]),
+        excellent_quota_numerator=data["excellent_quota"][0],
+        excellent_quota_denominator=data["excellent_quota"][1],
+        notice_days=data["notice_days"],
+    )
+    CategoryRule.objects.bulk_create(
+        CategoryRule(
+            rule_set=rule_set,
+            category=category,
+            base_score=Decimal(c["base"]),
+            excellent_min=Decimal(c["excellent"]),
+            qualified_min=Decimal(c["qualified"]),
+            basic_min=Decimal(c["basic"]),
+        )
+        for category, c in data["categories"].items()
+    )
+    items = []
+    for position, item in enumerate(data["bonus"]):
+        items.append(
+            RuleItem(
+                rule_set=rule_set,
+                kind=RuleItem.Kind.BONUS,
+                code=item["code"],
+                name=item["name"],
+                points_min=Decimal(item["min"]),
+                points_max=Decimal(item["max"]),
+                unit=item.get("unit", ""),
+                position=position,
+            )
+        )
+    for position, item in enumerate(data["deduction"]):
+        points = Decimal(item["points"])
+        items.append(
+            RuleItem(
+                rule_set=rule_set,
+                kind=RuleItem.Kind.DEDUCTION,
+                code=item["code"],
+                name=item["name"],
+                deduction_class=item["class"],
+                points_min=points,
+                points_max=points,
+                unit=item.get("unit", ""),
+                not_for_categories=item.get("not_for", ""),
+                position=position,
+            )
+        )
+    for position, item in enumerate(data["clearing"]):
+        items.append(
+            RuleItem(
+                rule_set=rule_set,
+                kind=RuleItem.Kind.CLEARING,
+                code=item["code"],
+                name=item["name"],
+                position=position,
+            )
+        )
+    RuleItem.objects.bulk_create(items)
+    if publish:
+        ruleset_publish(rule_set=rule_set, by=by)
+        rule_set.refresh_from_db()
+    return rule_set
+
+
+@transaction.atomic
+def ruleset_publish(*, rule_set: RuleSet, by) -> RuleSet:
+    published = RuleSet.objects.filter(pk=rule_set.pk, status=RuleSet.Status.DRAFT).update(
+        status=RuleSet.Status.PUBLISHED, published_at=timezone.now(), published_by=by
+    )
+    if not published:
+        raise ValidationError("该版本已经发布，不能重复发布。")
+    rule_set.refresh_from_db()
+    return rule_set
+
+
+@transaction.atomic
+def ruleset_new_version(*, rule_set: RuleSet, by=None) -> RuleSet:
+    """Copy a rule set (with its categories and county items) into a new draft version.
+
+    The county edits the draft and publishes it; months already opened keep the version they
+    were opened with, so past scores never change.
+    """
+    latest = (
+        RuleSet.objects.filter(year=rule_set.year)
+        .order_by("-version")
+        .values_list("version", flat=True)
+    ).first()
+    categories = list(rule_set.category_rules.all())
+    items = list(rule_set.items.filter(branch__isnull=True))
+    copy = RuleSet.objects.get(pk=rule_set.pk)
+    copy.pk = None
+    copy.version = latest + 1
+    copy.status = RuleSet.Status.DRAFT
+    copy.published_at = None
+    copy.published_by = None
+    copy.based_on = rule_set
+    copy.save()
+    for category in categories:
+        category.pk = None
+        category.rule_set = copy
+    CategoryRule.objects.bulk_create(categories)
+    for item in items:
+        item.pk = None
+        item.rule_set = copy
+    RuleItem.objects.bulk_create(items)
+    return copy
+
+
+def active_items(*, branch: Branch, rule_set: RuleSet, kind: str | None = None):
+    """The items a branch uses under `rule_set`: county items not switched off plus its own."""
+    from django.db.models import Q
+
+    items = rule_set.items.filter(Q(branch__isnull=True) | Q(branch=branch))
+    if kind:
+        items = items.filter(kind=kind)
+    adoption = BranchAdoption.objects.filter(branch=branch, rule_set=rule_set).first()
+    if adoption is not None:
+        items = items.exclude(pk__in=adoption.disabled_items.values("pk"))
+    return items.order_by("kind", "branch", "position", "code")
+
+
+@transaction.atomic
+def branch_adopt(
+    *, branch: Branch, rule_set: RuleSet, adopted_on: datetime.date, disabled_items, by
+) -> BranchAdoption:
+    if rule_set.status != RuleSet.Status.PUBLISHED:
+        raise ValidationError("只能采用县委组织部已发布的细则。")
+    disabled = list(disabled_items)
+    if any(item.kind == RuleItem.Kind.CLEARING for item in disabled):
+        raise ValidationError({"disabled_items": "清除全年积分的事项全县统一执行，不能关闭。"})
+    adoption, _ = BranchAdoption.objects.update_or_create(
+        branch=branch, rule_set=rule_set, defaults={"adopted_on": adopted_on, "adopted_by": by}
+    )
+    adoption.disabled_items.set(disabled)
+    return adoption
+
+
+@transaction.atomic
+def branch_item_add(
+    *,
+    branch: Branch,
+    rule_set: RuleSet,
+    parent: RuleItem,
+    name: str,
+    points_min: Decimal,
+    points_max: Decimal,
+    unit: str = "",
+    by=None,
+) -> RuleItem:
+    """A branch's own contribution item, within the range of a county contribution item."""
+    if parent.kind != RuleItem.Kind.BONUS or parent.branch_id or parent.rule_set_id != rule_set.pk:
+        raise ValidationError({"parent": "请选择本年度细则中的县级贡献加分项目。"})
+    if points_min > points_max:
+        raise ValidationError({"points_max": "上限不能小于下限。"})
+    if points_min < parent.points_min or points_max > parent.points_max:
+        raise ValidationError(
+            {"points_min": f"分值须在县级项目 {parent.code} 的范围（{parent.points_label}）内。"}
+        )
+    count = RuleItem.objects.filter(rule_set=rule_set, branch=branch).count()
+    return RuleItem.objects.create(
+        rule_set=rule_set,
+        branch=branch,
+        parent=parent,
+        kind=RuleItem.Kind.BONUS,
+        code=f"{parent.code}-{count + 1}",
+        name=name,
+        points_min=points_min,
+        points_max=points_max,
+        unit=unit,
+        position=parent.position,
+    )
+
+
+# --- The branch's month -----------------------------------------------------------------------
+
+
+def month_get_or_open(*, branch: Branch, year: int, month: int) -> BranchMonth:
+    """The branch's month, opened with the rule set in force when it is first used."""
+    existing = BranchMonth.objects.filter(branch=branch, year=year, month=month).first()
+    if existing is not None:
+        return existing
+    rule_set = RuleSet.in_force(year)
+    if rule_set is None:
+        raise ValidationError(f"{year}年的积分细则尚未发布，请联系县委组织部。")
+    with transaction.atomic():
+        branch_month, _ = BranchMonth.objects.get_or_create(
+            branch=branch, year=year, month=month, defaults={"rule_set": rule_set}
+        )
+    return branch_month
+
+
+def _lock_open_month(*, branch: Branch, year: int, month: int) -> BranchMonth:
+    """Lock the month row for this transaction and make sure it is still open."""
+    branch_month = month_get_or_open(branch=branch, year=year, month=month)
+    branch_month = BranchMonth.objects.select_for_update().get(pk=branch_month.pk)
+    if not branch_month.is_open:
+        raise ValidationError(
+            f"{year}年{month}月已于支委会结账，不能再修改；如需更正，请登记更正记录。"
+        )
+    return branch_month
+
+
+def _check_on_roll(*, member: Member, branch: Branch, year: int, month: int) -> None:
+    if (
+        not Member.objects.on_roll(branch, datetime.date(year, month, 1))
+        .filter(pk=member.pk)
+        .exists()
+    ):
+        raise ValidationError({"member": f"{member.name}{year}年{month}月不在本支部党员名册上。"})
+
+
+def _check_date_in_month(*, occurred_on: datetime.date, year: int, month: int) -> None:
+    if (occurred_on.year, occurred_on.month) != (year, month):
+        raise ValidationError({"occurred_on": f"日期须在{year}年{month}月之内。"})
+    if occurred_on > timezone.localdate():
+        raise ValidationError({"occurred_on": "日期不能晚于今天。"})
+
+
+def _check_item(*, item: RuleItem, branch_month: BranchMonth, kind: str, category: str | None):
+    if item.kind != kind:
+        raise ValidationError({"item": "项目类型不符。"})
+    if (
+        not active_items(branch=branch_month.branch, rule_set=branch_month.rule_set)
+        .filter(pk=item.pk)
+        .exists()
+    ):
+        raise ValidationError({"item": f"{item.code} 不在本支部本月适用的积分项目中。"})
+    if not item.applies_to(category):
+        raise ValidationError({"item": f"{item.code} 不适用于{category}类党员。"})
+
+
+def _check_points(*, item: RuleItem, points: Decimal, field: str = "points") -> None:
+    if points is None or not item.points_min <= points <= item.points_max:
+        raise ValidationError({field: f"{item.code} 的分值应在 {item.points_label} 分之间。"})
+
+
+@transaction.atomic
+def declaration_create(
+    *,
+    member: Member,
+    branch: Branch,
+    year: int,
+    month: int,
+    item: RuleItem,
+    occurred_on: datetime.date,
+    description: str,
+    points: Decimal | None = None,
+    photo=None,
+    by,
+) -> Declaration:
+    branch_month = _lock_open_month(branch=branch, year=year, month=month)
+    _check_on_roll(member=member, branch=branch, year=year, month=month)
+    _check_date_in_month(occurred_on=occurred_on, year=year, month=month)
+    category = member.category_in(datetime.date(year, month, 1))
+    _check_item(item=item, branch_month=branch_month, kind=RuleItem.Kind.BONUS, category=category)
+    if points is None and not item.is_range:
+        points = item.points_min
+    _check_points(item=item, points=points)
+    if not description.strip():
+        raise ValidationError({"description": "请简要写明做了什么。"})
+    declaration = Declaration.objects.create(
+        member=member,
+        branch=branch,
+        year=year,
+        month=month,
+        item=item,
+        occurred_on=occurred_on,
+        description=description.strip(),
+        points_claimed=points,
+        photo=photo or "",
+        created_by=by,
+    )
+    DeclarationLog.objects.create(
+        declaration=declaration,
+        to_status=Declaration.Status.SUBMITTED,
+        points=points,
+        reason="申报",
+        by=by,
+    )
+    return declaration
+
+
+def _transition_declaration(*, declaration, to_status, by, reason="", points=None, **fields):
+    moved = Declaration.objects.filter(
+        pk=declaration.pk, status=Declaration.Status.SUBMITTED
+    ).update(status=to_status, review_reason=reason, **fields)
+    if not moved:
+        current = Declaration.objects.get(pk=declaration.pk)
+        raise ValidationError(
+            f"该申报已被他人处理（当前状态：{current.get_status_display()}），请刷新页面。"
+        )
+    DeclarationLog.objects.create(
+        declaration=declaration,
+        from_status=Declaration.Status.SUBMITTED,
+        to_status=to_status,
+        points=points,
+        reason=reason,
+        by=by,
+    )
+    declaration.refresh_from_db()
+
+
+@transaction.atomic
+def declaration_approve(
+    *, declaration: Declaration, by, points: Decimal | None = None, reason: str = ""
+) -> PointsEntry:
+    """Approve a declaration, optionally adjusting its points within the item's range (an
+    adjustment needs a reason). Writes the BONUS ledger entry."""
+    branch_month = _lock_open_month(
+        branch=declaration.branch, year=declaration.year, month=declaration.month
+    )
+    item = declaration.item
+    if points is None:
+        points = declaration.points_claimed
+    _check_points(item=item, points=points)
+    if points != declaration.points_claimed and not reason.strip():
+        raise ValidationError({"reason": "调整分值时请写明理由。"})
+    _transition_declaration(
+        declaration=declaration,
+        to_status=Declaration.Status.APPROVED,
+        by=by,
+        reason=reason.strip(),
+        points=points,
+        points_approved=points,
+    )
+    return PointsEntry.objects.create(
+        member=declaration.member,
+        branch=declaration.branch,
+        year=declaration.year,
+        month=declaration.month,
+        kind=PointsEntry.Kind.BONUS,
+        points=points,
+        item=item,
+        rule_set=branch_month.rule_set,
+        declaration=declaration,
+        occurred_on=declaration.occurred_on,
+        reason=declaration.description
+        + (f"（调整：{reason.strip()}）" if points != declaration.points_claimed else ""),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def declaration_return(*, declaration: Declaration, by, reason: str) -> Declaration:
+    _lock_open_month(branch=declaration.branch, year=declaration.year, month=declaration.month)
+    if not reason.strip():
+        raise ValidationError({"reason": "退回时请写明理由。"})
+    _transition_declaration(
+        declaration=declaration, to_status=Declaration.Status.RETURNED, by=by, reason=reason.strip()
+    )
+    return declaration
+
+
+@transaction.atomic
+def declarations_approve_many(*, branch_month: BranchMonth, declaration_ids, by) -> int:
+    """Approve several declarations at their claimed points. All or none."""
+    declarations = list(
+        Declaration.objects.filter(
+            pk__in=declaration_ids,
+            branch=branch_month.branch,
+            year=branch_month.year,
+            month=branch_month.month,
+        ).select_related("item", "member", "branch")
+    )
+    if len(declarations) != len(set(declaration_ids)):
+        raise ValidationError("所选申报中有不属于本支部本月的记录，请刷新页面。")
+    for declaration in declarations:
+        declaration_approve(declaration=declaration, by=by)
+    return len(declarations)
+
+
+@transaction.atomic
+def deduction_record(
+    *,
+    member: Member,
+    branch: Branch,
+    year: int,
+    month: int,
+    item: RuleItem,
+    occurred_on: datetime.date,
+    reason: str,
+    by,
+) -> PointsEntry:
+    """A deduction decided by the branch committee (members never declare their own)."""
+    branch_month = _lock_open_month(branch=branch, year=year, month=month)
+    _check_on_roll(member=member, branch=branch, year=year, month=month)
+    _check_date_in_month(occurred_on=occurred_on, year=year, month=month)
+    if not reason.strip():
+        raise ValidationError({"reason": "请写明扣分事由。"})
+    category = member.category_in(datetime.date(year, month, 1))
+    _check_item(
+        item=item, branch_month=branch_month, kind=RuleItem.Kind.DEDUCTION, category=category
+    )
+    return PointsEntry.objects.create(
+        member=member,
+        branch=branch,
+        year=year,
+        month=month,
+        kind=PointsEntry.Kind.DEDUCTION,
+        points=item.points_min,
+        item=item,
+        rule_set=branch_month.rule_set,
+        occurred_on=occurred_on,
+        reason=reason.strip(),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def clearing_record(
+    *,
+    member: Member,
+    branch: Branch,
+    year: int,
+    month: int,
+    item: RuleItem,
+    occurred_on: datetime.date,
+    reason: str,
+    confirmed: bool,
+    by,
+) -> PointsEntry:
+    """A clearing item (一次性清除全年所有积分), confirmed by the branch secretary."""
+    if not confirmed:
+        raise ValidationError({"confirmed": "清除全年积分须由支部书记确认。"})
+    branch_month = _lock_open_month(branch=branch, year=year, month=month)
+    _check_on_roll(member=member, branch=branch, year=year, month=month)
+    _check_date_in_month(occurred_on=occurred_on, year=year, month=month)
+    if not reason.strip():
+        raise ValidationError({"reason": "请写明事由。"})
+    _check_item(item=item, branch_month=branch_month, kind=RuleItem.Kind.CLEARING, category=None)
+    return PointsEntry.objects.create(
+        member=member,
+        branch=branch,
+        year=year,
+        month=month,
+        kind=PointsEntry.Kind.CLEARING,
+        points=Decimal("0"),
+        item=item,
+        rule_set=branch_month.rule_set,
+        occurred_on=occurred_on,
+        reason=reason.strip(),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -> BranchMonth:
+    """Close the month at the branch committee meeting. Refused while declarations wait."""
+    month_start = datetime.date(branch_month.year, branch_month.month, 1)
+    if meeting_date < month_start:
+        raise ValidationError({"meeting_date": "支委会日期不能早于该月。"})
+    if meeting_date > timezone.localdate():
+        raise ValidationError({"meeting_date": "支委会日期不能晚于今天。"})
+    waiting = Declaration.objects.filter(
+        branch=branch_month.branch,
+        year=branch_month.year,
+        month=branch_month.month,
+        status=Declaration.Status.SUBMITTED,
+    ).count()
+    if waiting:
+        raise ValidationError(f"还有 {waiting} 条申报未审议，请先逐条通过或退回。")
+    closed = BranchMonth.objects.filter(pk=branch_month.pk, status=BranchMonth.Status.OPEN).update(
+        status=BranchMonth.Status.CLOSED,
+        meeting_date=meeting_date,
+        closed_at=timezone.now(),
+        closed_by=by,
+    )
+    if not closed:
+        raise ValidationError("该月已经结账（可能刚被他人操作），无需重复结账。")
+    BranchMonthLog.objects.create(
+        branch_month=branch_month,
+        from_status=BranchMonth.Status.OPEN,
+        to_status=BranchMonth.Status.CLOSED,
+        reason=f"支委会 {meeting_date:%Y-%m-%d}",
+        by=by,
+    )
+    branch_month.refresh_from_db()
+    return branch_month
+
+
+@transaction.atomic
+def correction_record(
+    *, member: Member, branch: Branch, year: int, month: int, points: Decimal, reason: str, by
+) -> PointsEntry:
+    """A correction against a closed month: a new ledger line, visible as a correction."""
+    branch_month = BranchMonth.objects.filter(branch=branch, year=year, month=month).first()
+    if branch_month is None or branch_month.is_open:
+        raise ValidationError("该月尚未结账：请直接在月度审议中处理，无需更正。")
+    if not points:
+        raise ValidationError({"points": "更正分值不能为 0。"})
+    if not reason.strip():
+        raise ValidationError({"reason": "请写明更正理由。"})
+    if not member.roll_periods.filter(branch=branch).exists():
+        raise ValidationError({"member": f"{member.name}不在本支部名册上。"})
+    return PointsEntry.objects.create(
+        member=member,
+        branch=branch,
+        year=year,
+        month=month,
+        kind=PointsEntry.Kind.CORRECTION,
+        points=points,
+        rule_set=branch_month.rule_set,
+        reason=reason.strip(),
+        created_by=by,
+    )
+
+
+def current_month(today: datetime.date | None = None) -> datetime.date:
+    return first_of_month(today or timezone.localdate())
