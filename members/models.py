@@ -120,10 +120,12 @@ class MemberQuerySet(ScopedQuerySet):
     def on_roll(self, branch, month: datetime.date):
         """Members on `branch`'s roll at some point of the month starting `month`."""
         month = first_of_month(month)
+        # One filter() call, so all three conditions apply to the SAME roll period.
         return self.filter(
+            Q(roll_periods__end__isnull=True) | Q(roll_periods__end__gte=month),
             roll_periods__branch=branch,
             roll_periods__start__lte=month,
-        ).filter(Q(roll_periods__end__isnull=True) | Q(roll_periods__end__gte=month))
+        ).distinct()
 
 
 class Member(models.Model):

@@ -16,10 +16,10 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from members.models import Branch, Member, RollPeriod
 from members.scope import get_branch, get_member, official_of, require_secretary
@@ -79,6 +79,14 @@ def _check_year(year: int) -> None:
         raise Http404
 
 
+def _read_only(request):
+    """Read-only pages refuse other methods only AFTER the scope check, so that another
+    branch's card answers 404 to a POST as to a GET (see members.scope)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return None
+
+
 def _build_card(
     scoring_rules: rules.ScoringRules,
     member_year: rules.MemberYear,
@@ -127,11 +135,12 @@ def _year_links(year: int, today: datetime.date) -> dict:
     }
 
 
-@require_GET
 def points_card(request, pk, year):
     """The member's card for the year: months, quarters, the year, and every ledger entry."""
     _check_year(year)
     member = get_member(request, pk)
+    if refused := _read_only(request):
+        return refused
     official = official_of(request)
     today = timezone.localdate()
     rule_set = RuleSet.in_force(year)
@@ -199,11 +208,12 @@ def points_card(request, pk, year):
     )
 
 
-@require_GET
 def points_card_print(request, pk, year):
     """The card that goes home with the member: no ID number, phone, birth date or reasons."""
     _check_year(year)
     member = get_member(request, pk)
+    if refused := _read_only(request):
+        return refused
     today = timezone.localdate()
     rule_set = RuleSet.in_force(year)
     if rule_set is None:
@@ -235,11 +245,12 @@ def _members_on_roll(branch: Branch, year: int):
     )
 
 
-@require_GET
 def branch_cards_print(request, pk, year):
     """An A4 sheet of cards, four to a page, for every member on the branch's roll that year."""
     _check_year(year)
     branch = get_branch(request, pk)
+    if refused := _read_only(request):
+        return refused
     today = timezone.localdate()
     rule_set = RuleSet.in_force(year)
     if rule_set is None:

@@ -301,7 +301,10 @@ def _get_declaration(request, pk) -> Declaration:
 @require_http_methods(["GET", "POST"])
 def declaration_review(request, pk):
     declaration = _get_declaration(request, pk)
-    official = require_points_clerk(request, declaration.branch)
+    # Everyone who sees the branch may read the record; only the branch committee decides.
+    official = official_of(request)
+    if request.method == "POST":
+        require_points_clerk(request, declaration.branch)
     form = ReviewForm(request.POST or None, initial={"points": declaration.points_claimed})
     back = _month_url(declaration.branch, declaration.year, declaration.month)
     if request.method == "POST" and form.is_valid():
@@ -331,6 +334,7 @@ def declaration_review(request, pk):
             "declaration": declaration,
             "form": form,
             "logs": declaration.logs.select_related("by"),
+            "can_review": official.can_enter_points(declaration.branch),
             "back": back,
         },
     )

@@ -23,6 +23,9 @@ from scoring import services
 from scoring.forms_rules import BranchAdoptForm, BranchItemForm
 from scoring.models import BranchAdoption, RuleItem, RuleSet
 
+CHINESE_NUMERALS = "一二三四五六七八九十"
+KIND_ORDER = [RuleItem.Kind.BONUS, RuleItem.Kind.DEDUCTION, RuleItem.Kind.CLEARING]
+
 
 def _rule_set_in_force(year: int) -> RuleSet:
     rule_set = RuleSet.in_force(year)
@@ -53,15 +56,28 @@ def _sheet_context(rule_set: RuleSet, items, *, branch: Branch | None = None) ->
     if unclassified:
         deduction_classes.append({"label": "其他", "items": unclassified})
     deduction_classes = [group for group in deduction_classes if group["items"]]
+    for number, group in zip(CHINESE_NUMERALS, deduction_classes, strict=False):
+        group["number"] = number
     categories = [
-        {"rule": rule, "label": Category(rule.category).label}
+        # "A类（村“两委”成员、村民小组长）" → "村“两委”成员、村民小组长"
+        {"rule": rule, "label": Category(rule.category).label.split("类", 1)[-1].strip("（）")}
         for rule in rule_set.category_rules.all()
+    ]
+    weights = [
+        (label, f"{weight.normalize():f}")
+        for label, weight in [
+            ("优秀票", rule_set.weight_excellent),
+            ("合格票", rule_set.weight_qualified),
+            ("基本合格票", rule_set.weight_basic),
+            ("不合格票", rule_set.weight_unqualified),
+        ]
     ]
     return {
         "rule_set": rule_set,
         "branch": branch,
         "county_name": settings.COUNTY_NAME,
         "categories": categories,
+        "ballot_weights": weights,
         "bonus_items": [item for item in items if item.kind == RuleItem.Kind.BONUS],
         "deduction_classes": deduction_classes,
         "deduction_count": len(deductions),
@@ -99,8 +115,9 @@ def branch_rules(request, pk, year):
         disabled = set()
         if adoption is not None:
             disabled = set(adoption.disabled_items.values_list("pk", flat=True))
-        county_items = list(
-            rule_set.items.filter(branch__isnull=True).order_by("kind", "position", "code")
+        county_items = sorted(
+            rule_set.items.filter(branch__isnull=True),
+            key=lambda item: (KIND_ORDER.index(item.kind), item.position, item.code),
         )
         context.update(
             adoption=adoption,
@@ -110,9 +127,7 @@ def branch_rules(request, pk, year):
             own_items=rule_set.items.filter(branch=branch)
             .select_related("parent")
             .order_by("position", "code"),
-            earlier_adoptions=BranchAdoption.objects.filter(
-                branch=branch, rule_set__year=year
-            )
+            earlier_adoptions=BranchAdoption.objects.filter(branch=branch, rule_set__year=year)
             .exclude(rule_set=rule_set)
             .select_related("rule_set")
             .order_by("-rule_set__version"),
@@ -152,8 +167,7 @@ def branch_adopt(request, pk, year):
             messages.success(
                 request,
                 f"已登记{branch.full_name}党员大会于{form.cleaned_data['adopted_on']:%Y-%m-%d}"
-                f"通过{year}年积分细则"
-                + (f"，本支部不适用的县级项目 {off} 项。" if off else "。"),
+                f"通过{year}年积分细则" + (f"，本支部不适用的县级项目 {off} 项。" if off else "。"),
             )
             return redirect("branch_rules", pk=branch.pk, year=year)
     return render(

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from members.idcard import make_id_number
 from members.models import Member, RollPeriod
 
 from .conftest import make_member, new_id_number
@@ -51,7 +52,7 @@ def test_member_page_masks_the_id_number_except_for_the_county(county):
 
 
 def test_secretary_adds_a_member_and_a_card_number_is_issued(county):
-    id_number = new_id_number(datetime.date(1980, 2, 29), "F")
+    id_number = make_id_number("141127", datetime.date(1980, 2, 29), 7, "F")
     response = county.client("secretary").post(
         reverse("member_create", args=[county.branch.pk]),
         {
@@ -180,3 +181,21 @@ def test_roster_costs_the_same_queries_for_5_or_60_members(county, django_assert
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert len(response.context["members"]) == 61
+
+
+def test_a_member_transferred_away_is_not_on_the_old_roll_after_the_transfer(county):
+    from members import services as member_services
+
+    member_services.member_transfer(
+        member=county.member_y,
+        by=None,
+        to_branch=county.branch,
+        date=datetime.date(2026, 4, 20),
+        reason="迁居",
+    )
+    september = datetime.date(2026, 9, 1)
+    assert not Member.objects.on_roll(county.branch_y, september).filter(pk=county.member_y.pk)
+    assert Member.objects.on_roll(county.branch, september).filter(pk=county.member_y.pk)
+    assert Member.objects.on_roll(county.branch_y, datetime.date(2026, 4, 1)).filter(
+        pk=county.member_y.pk
+    )
