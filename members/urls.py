@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import views
+from members import roster_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,4 +13,16 @@ urlpatterns = [
     path("members/<int:pk>/category/", views.member_category, name="member_category"),
     path("members/<int:pk>/transfer/", views.member_transfer, name="member_transfer"),
     path("members/<int:pk>/leave/", views.member_leave, name="member_leave"),
+    path("branches/<int:pk>/roster.xlsx", roster_views.roster_export, name="roster_export"),
+    path(
+        "branches/<int:pk>/import/template.xlsx",
+        roster_views.roster_template,
+        name="roster_template",
+    ),
+    path("branches/<int:pk>/import/", roster_views.roster_import, name="roster_import"),
+    path(
+        "branches/<int:pk>/import/confirm/",
+        roster_views.roster_import_confirm,
+        name="roster_import_confirm",
+    ),
 ]

@@ -127,6 +127,7 @@ def member_detail(request, pk):
             "category_changes": member.category_changes.select_related("created_by"),
             "roll_periods": member.roll_periods.select_related("branch__township", "created_by"),
             "can_manage": official.can_manage_roster(member.branch),
+            "current_year": timezone.localdate().year,
         },
     )
 
