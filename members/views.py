@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from members import services
+from members.card_links import card_link_panel
 from members.forms import (
     CategoryChangeForm,
     LeaveForm,
@@ -43,14 +44,27 @@ def apply_validation_error(form, error: ValidationError) -> None:
 
 
 def home(request):
+    """What needs doing, in plain words, for the role that just logged in."""
+    from evaluations import todo
+
     official = getattr(request.user, "official", None)
     if official is None:
         return render(request, "members/home_unassigned.html")
     if official.is_county:
         return redirect("county")
     if official.is_township:
-        return redirect("township", pk=official.township_id)
-    return redirect("branch", pk=official.branch_id)
+        tasks = todo.township_tasks(official.township)
+        place = official.township
+    else:
+        tasks = todo.branch_tasks(
+            official.branch, is_secretary=official.is_secretary_of(official.branch)
+        )
+        place = official.branch
+    return render(
+        request,
+        "members/home.html",
+        {"tasks": tasks, "place": place, "today": timezone.localdate()},
+    )
 
 
 def county(request):
@@ -109,6 +123,7 @@ def branch(request, pk):
             "show": show,
             "by_category": sorted(by_category.items(), key=lambda item: item[0] or ""),
             "can_manage": official.can_manage_roster(branch),
+            "current_year": timezone.localdate().year,
         },
     )
 
@@ -128,6 +143,7 @@ def member_detail(request, pk):
             "roll_periods": member.roll_periods.select_related("branch__township", "created_by"),
             "can_manage": official.can_manage_roster(member.branch),
             "current_year": timezone.localdate().year,
+            "card_link": card_link_panel(request, member),
         },
     )
 

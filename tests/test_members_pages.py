@@ -21,10 +21,20 @@ def test_county_admin_sees_every_township_with_member_counts(county):
     assert response.context["totals"] == {"townships": 2, "branches": 3, "members": 3}
 
 
-def test_home_sends_each_role_to_its_own_page(county):
+def test_home_says_what_needs_doing_for_each_role(county):
+    from django.utils import timezone
+
+    from scoring import services as scoring_services
+
+    today = timezone.localdate()
+    scoring_services.ruleset_load_defaults(year=today.year)
     assert county.client("county").get("/").url == reverse("county")
-    assert county.client("township").get("/").url == reverse("township", args=[county.dongcun.pk])
-    assert county.client("secretary").get("/").url == reverse("branch", args=[county.branch.pk])
+    page = county.client("secretary").get("/").content.decode()
+    assert f"录入本月（{today.month}月）党员申报" in page
+    if today.month > 1:  # nothing is closed in the test county: every past month is late
+        assert "1月尚未经支委会结账" in page
+    page = county.client("township").get("/").content.decode()
+    assert "有往月尚未结账" in page and "东阳涧村" in page and "史家庄村" not in page
 
 
 def test_anonymous_visitor_is_sent_to_login(client, county):
