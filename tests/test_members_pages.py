@@ -209,3 +209,20 @@ def test_a_member_transferred_away_is_not_on_the_old_roll_after_the_transfer(cou
     assert Member.objects.on_roll(county.branch_y, datetime.date(2026, 4, 1)).filter(
         pk=county.member_y.pk
     )
+
+
+@pytest.mark.parametrize("extra_branches", [1, 12])
+def test_county_and_township_pages_cost_the_same_for_1_or_12_branches(
+    county, extra_branches, django_assert_max_num_queries
+):
+    from members.models import Branch
+
+    for i in range(extra_branches):
+        branch = Branch.objects.create(township=county.dongcun, name=f"新建村{i}")
+        make_member(branch, f"党员{i}")
+    county_client, township_client = county.client("county"), county.client("township")
+    with django_assert_max_num_queries(6):
+        assert county_client.get(reverse("county")).status_code == 200
+    with django_assert_max_num_queries(6):
+        page = township_client.get(reverse("township", args=[county.dongcun.pk]))
+    assert len(page.context["branches"]) == 2 + extra_branches
