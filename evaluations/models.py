@@ -390,8 +390,16 @@ class Objection(models.Model):
         return f"{self.notice} 异议 {self.received_on}"
 
 
+class ArchiveQuerySet(BranchScopedQuerySet):
+    def update(self, **kwargs):
+        raise TypeError("存档内容不能修改。")
+
+    def delete(self):
+        raise TypeError("存档内容不能删除。")
+
+
 class ArchivedNotice(models.Model):
-    """Exactly what was posted, frozen: never updated (see save())."""
+    """Exactly what was posted, frozen: never updated or deleted (model and queryset refuse)."""
 
     notice = models.OneToOneField(Notice, on_delete=models.PROTECT, related_name="archive")
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="archived_notices")
@@ -404,7 +412,7 @@ class ArchivedNotice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = BranchScopedQuerySet.as_manager()
+    objects = ArchiveQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "公示存档"
