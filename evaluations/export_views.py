@@ -6,12 +6,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
 
 from evaluations.exports import AssessmentResultsExport, PeriodResultsExport, period_assessments
 from evaluations.models import Assessment, Period
 from members.models import Official
-from members.scope import get_township, require_role
+from members.scope import get_township, only_methods, require_role
 
 
 def _period(period: str) -> str:
@@ -20,32 +19,35 @@ def _period(period: str) -> str:
     return period
 
 
-@require_GET
 def assessment_export(request, pk):
     """One branch's quarter or year, for anyone who may see the assessment."""
     assessment = get_object_or_404(
         Assessment.objects.visible_to(request.user).select_related("branch__township"), pk=pk
     )
+    if refused := only_methods(request, "GET"):
+        return refused
     export = AssessmentResultsExport(assessment)
     return export.as_response(export.filename())
 
 
-@require_GET
 def township_results_export(request, pk, year, period):
     """Every confirmed or approved assessment of the period in the township (its official or
     the county)."""
     period = _period(period)
     township = get_township(request, pk)
+    if refused := only_methods(request, "GET"):
+        return refused
     assessments = period_assessments(year, period).filter(branch__township=township)
     export = PeriodResultsExport(assessments, year=year, period=period, where=township.name)
     return export.as_response(export.filename())
 
 
-@require_GET
 def county_results_export(request, year, period):
     """Every confirmed or approved assessment of the period in the county (county only)."""
     period = _period(period)
     require_role(request, Official.Role.COUNTY)
+    if refused := only_methods(request, "GET"):
+        return refused
     export = PeriodResultsExport(
         period_assessments(year, period), year=year, period=period, where=settings.COUNTY_NAME
     )

@@ -8,6 +8,7 @@ and "was this member on this branch's roll in month M" each have exactly one ans
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -339,3 +340,75 @@ class Official(models.Model):
 
     def sees_full_id_numbers(self) -> bool:
         return self.is_county
+
+
+def new_card_token() -> str:
+    """43 URL-safe characters from 32 random bytes: the secret part of a card's public link."""
+    return secrets.token_urlsafe(32)
+
+
+class CardLinkQuerySet(ScopedQuerySet):
+    township_path = "member__branch__township"
+    branch_path = "member__branch"
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class CardLink(models.Model):
+    """The unguessable link behind the QR code on a member's points card.
+
+    Anyone holding the link sees that member's own card, read-only, without logging in. A link is
+    never deleted: revoking sets `revoked_at`, and reissuing revokes the old link and adds a new
+    one, so the history of who issued and revoked what stays. At most one link is active.
+    """
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="card_links", verbose_name="党员"
+    )
+    token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_card_token,
+        editable=False,
+        help_text="公开链接中的随机部分；持有链接即可查看该党员的积分卡，不要外传。",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="生成人"
+    )
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    revoked_at = models.DateTimeField("停用时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="停用人",
+    )
+
+    objects = CardLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "积分卡二维码链接"
+        ordering = ["member", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(revoked_at__isnull=True),
+                name="cardlink_one_active_per_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True)
+                | Q(revoked_at__isnull=False, revoked_by__isnull=False),
+                name="cardlink_revoked_has_author",
+            ),
+        ]
+
+    def __str__(self):
+        state = "已停用" if self.revoked_at else "有效"
+        return f"{self.member} 积分卡链接（{state}）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -6,7 +6,7 @@ another village's members is not revealed, on GET and POST alike.
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 
 from members.models import Branch, Member, Official, Township
@@ -68,3 +68,11 @@ def require_secretary(request, branch: Branch) -> Official:
     if not official.is_secretary_of(branch):
         raise Http404
     return official
+
+
+def only_methods(request, *methods: str) -> HttpResponseNotAllowed | None:
+    """Call after the scoped look-up: out of scope is 404 whatever the method, and only then
+    does a wrong method get 405 (Django's require_GET would answer 405 first)."""
+    if request.method not in methods:
+        return HttpResponseNotAllowed(methods)
+    return None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import roster_views, views
+from members import public_views, roster_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,4 +25,12 @@ urlpatterns = [
         roster_views.roster_import_confirm,
         name="roster_import_confirm",
     ),
+    path("members/<int:pk>/card-link/", public_views.card_link, name="card_link"),
+    path(
+        "branches/<int:pk>/card-links/",
+        public_views.card_links_issue_all,
+        name="card_links_issue_all",
+    ),
+    # The one page open without logging in: a member's own card behind the QR code.
+    path("c/<str:token>/", public_views.card_public, name="card_public"),
 ]

@@ -18,10 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from members.models import Branch, Member, RollPeriod
+from members.card_links import active_token_subquery, qr_svg
+from members.models import Branch, CardLink, Member, RollPeriod
 from members.scope import get_branch, get_member, official_of, require_secretary
 from members.views import apply_validation_error
 from scoring import ledger, rules, services
@@ -68,6 +70,7 @@ class Card:
     quarters: tuple[tuple[int, str, rules.PeriodResult], ...]
     result: rules.YearResult
     appraised: bool
+    qr: str = ""  # inline SVG of the member's card link, when the member has an active one
 
     @property
     def grade_label(self) -> str:
@@ -95,6 +98,7 @@ def _build_card(
     branch: Branch,
     year: int,
     today: datetime.date,
+    qr: str = "",
 ) -> Card:
     running = rules.running_totals(scoring_rules, member_year)
     entry_months = {entry.month for entry in member_year.entries}
@@ -121,7 +125,15 @@ def _build_card(
         quarters=quarters,
         result=rules.year_result(scoring_rules, member_year),
         appraised=member_year.appraisal is not None,
+        qr=qr,
     )
+
+
+def _card_qr(request, token: str | None) -> str:
+    """The printed card's QR code for an active link's token ("" when there is none)."""
+    if not token:
+        return ""
+    return qr_svg(request.build_absolute_uri(reverse("card_public", args=[token])))
 
 
 def _no_rules(request, year: int, **context):
@@ -218,6 +230,7 @@ def points_card_print(request, pk, year):
     rule_set = RuleSet.in_force(year)
     if rule_set is None:
         return _no_rules(request, year, member=member, **_year_links(year, today))
+    token = CardLink.objects.active().filter(member=member).values_list("token", flat=True)
     card = _build_card(
         rule_set.scoring_rules(),
         ledger.member_years([member.pk], year)[member.pk],
@@ -225,6 +238,7 @@ def points_card_print(request, pk, year):
         branch=member.branch,
         year=year,
         today=today,
+        qr=_card_qr(request, token.first()),
     )
     return render(
         request,
@@ -241,6 +255,7 @@ def _members_on_roll(branch: Branch, year: int):
     return (
         Member.objects.filter(pk__in=periods.values("member_id"))
         .with_current_category()
+        .annotate(card_token=active_token_subquery())
         .order_by("name_sort", "pk")
     )
 
@@ -266,14 +281,27 @@ def branch_cards_print(request, pk, year):
             branch=branch,
             year=year,
             today=today,
+            qr=_card_qr(request, member.card_token),
         )
         for member in members
     ]
     pages = [cards[i : i + CARDS_PER_PAGE] for i in range(0, len(cards), CARDS_PER_PAGE)]
+    without_link = sum(
+        1
+        for m in members
+        if not m.card_token and m.status == Member.Status.ACTIVE and m.branch_id == branch.pk
+    )
     return render(
         request,
         "scoring/cards_print.html",
-        {"branch": branch, "year": year, "pages": pages, "count": len(cards)},
+        {
+            "branch": branch,
+            "year": year,
+            "pages": pages,
+            "count": len(cards),
+            "can_issue_links": official_of(request).is_secretary_of(branch),
+            "without_link": without_link,
+        },
     )
 
 

@@ -38,7 +38,10 @@ def seeded(django_db_setup, django_db_blocker):
     today = timezone.localdate()
     with django_db_blocker.unblock():
         out = StringIO()
-        call_command("seed_demo", "--seed", str(SEED), "--today", today.isoformat(), stdout=out)
+        call_command(
+            "seed_demo", "--no-activity", "--seed", str(SEED), "--today", today.isoformat(),
+            stdout=out,
+        )  # fmt: skip
         try:
             yield SimpleNamespace(today=today, output=out.getvalue())
         finally:
@@ -193,7 +196,7 @@ def test_force_adds_more_counties_with_their_own_names_and_id_numbers(seeded):
     users = User.objects.count()
     out = StringIO()
     call_command(
-        "seed_demo", "--force", "--seed", str(SEED), "--counties", "2",
+        "seed_demo", "--force", "--no-activity", "--seed", str(SEED), "--counties", "2",
         "--rural-members", "300", "--today", seeded.today.isoformat(), stdout=out,
     )  # fmt: skip
     assert "no. 2, 3" in out.getvalue()

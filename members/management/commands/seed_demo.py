@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import random
 
 from django.core.management.base import BaseCommand, CommandError
 
 from members import demo
 from members.demo_data import TOTAL_RURAL_MEMBERS
 from members.models import Township
+from scoring.demo import seed_year_activity
 
 
 def _date(value: str) -> datetime.date:
@@ -43,6 +45,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--today", type=_date, default=None, help="the demo's today (default: today)"
+        )
+        parser.add_argument(
+            "--no-activity",
+            action="store_true",
+            help="build only the organisation: no months, declarations or ledger entries "
+            "(load tests that want an empty year)",
         )
         parser.add_argument(
             "--if-empty",
@@ -88,6 +96,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
         counties = result.counties
+        activity = []
+        if not options["no_activity"]:
+            for county in counties:
+                rng = random.Random(f"lanxian-activity:{options['seed']}:{county.plan.county}")
+                activity.append(seed_year_activity(county, rng=rng, today=county.plan.today))
         numbers = ", ".join(str(c.plan.county) for c in counties)
         self.stdout.write(
             f"Built {len(counties)} demo {'county' if len(counties) == 1 else 'counties'} "
@@ -116,6 +129,8 @@ class Command(BaseCommand):
         ]
         for label, value in lines:
             self.stdout.write(f"  {label:<18} {value}")
+        for county, year in zip(counties, activity, strict=False):
+            self.stdout.write(f"Year activity, county {county.plan.county}: {year.summary()}")
 
         if result.users:
             self.stdout.write(f"Demo logins (demo only, password {demo.DEMO_PASSWORD}):")

@@ -1,0 +1,261 @@
+"""Every URL × every role × an object in scope and one out of scope.
+
+Out of scope answers 404 — not 403, not 200 — on GET and on POST, so another village's data is
+never shown, changed or even confirmed to exist. The table below must name every URL of the
+project: adding a URL without adding it here fails `test_every_url_is_covered`.
+"""
+
+import datetime
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from scoring import services
+from scoring.models import Declaration, RuleItem
+
+pytestmark = pytest.mark.django_db
+
+YEAR, MONTH = 2026, 3
+
+# name → how to build its URL arguments from (county, side), side = "ours" or "theirs".
+# "ours" is 东阳涧村 (the secretary's and assessor's branch, in the township official's
+# township); "theirs" is 史家庄村 in another township.
+BRANCH = lambda c, side: [c.branch.pk if side == "ours" else c.branch_z.pk]  # noqa: E731
+MEMBER = lambda c, side: [c.member.pk if side == "ours" else c.member_z.pk]  # noqa: E731
+TOWNSHIP = lambda c, side: [c.dongcun.pk if side == "ours" else c.lancheng.pk]  # noqa: E731
+BRANCH_MONTH = lambda c, side: [*BRANCH(c, side), YEAR, MONTH]  # noqa: E731
+BRANCH_YEAR = lambda c, side: [*BRANCH(c, side), YEAR]  # noqa: E731
+MEMBER_YEAR = lambda c, side: [*MEMBER(c, side), YEAR]  # noqa: E731
+DECLARATION = lambda c, side: [c.declarations[side].pk]  # noqa: E731
+ASSESSMENT = lambda c, side: [c.assessments[side].pk]  # noqa: E731
+NOTICE = lambda c, side: [c.notices[side].pk]  # noqa: E731
+OBJECTION = lambda c, side: [c.objections[side].pk]  # noqa: E731
+ARCHIVE = lambda c, side: [c.archives[side].pk]  # noqa: E731
+APPEAL = lambda c, side: [c.appeals[side].pk]  # noqa: E731
+TOWNSHIP_PERIOD = lambda c, side: [*TOWNSHIP(c, side), YEAR, "Q1"]  # noqa: E731
+BRANCH_PERIOD = lambda c, side: [*BRANCH(c, side), YEAR, "Q1"]  # noqa: E731
+
+SCOPED = {
+    "township": TOWNSHIP,
+    "branch": BRANCH,
+    "member_create": BRANCH,
+    "member": MEMBER,
+    "member_edit": MEMBER,
+    "member_category": MEMBER,
+    "member_transfer": MEMBER,
+    "member_leave": MEMBER,
+    "roster_export": BRANCH,
+    "roster_template": BRANCH,
+    "roster_import": BRANCH,
+    "roster_import_confirm": BRANCH,
+    "month_current": BRANCH,
+    "month": BRANCH_MONTH,
+    "declaration_create": BRANCH_MONTH,
+    "deduction_create": BRANCH_MONTH,
+    "clearing_create": BRANCH_MONTH,
+    "declarations_approve": BRANCH_MONTH,
+    "month_close": BRANCH_MONTH,
+    "declaration_review": DECLARATION,
+    "declaration_photo": DECLARATION,
+    "points_card": MEMBER_YEAR,
+    "points_card_print": MEMBER_YEAR,
+    "branch_cards_print": BRANCH_YEAR,
+    "correction_create": MEMBER,
+    "card_link": MEMBER,
+    "card_links_issue_all": BRANCH,
+    "branch_rules": BRANCH_YEAR,
+    "branch_adopt": BRANCH_YEAR,
+    "branch_item_create": BRANCH_YEAR,
+    "branch_rules_print": BRANCH_YEAR,
+    # Assessment (step 4)
+    "assessments": BRANCH_YEAR,
+    "assessment_open": BRANCH_PERIOD,
+    "assessment": ASSESSMENT,
+    "assessment_confirm": ASSESSMENT,
+    "assessment_review": ASSESSMENT,
+    "assessment_export": ASSESSMENT,
+    "appraisal": BRANCH_YEAR,
+    "township_queue": TOWNSHIP,
+    "follow_ups": BRANCH_YEAR,
+    "appeal_create": MEMBER,
+    "appeal_decide": APPEAL,
+    "township_results_export": TOWNSHIP_PERIOD,
+    # Notice and archive (step 5)
+    "notice_create": ASSESSMENT,
+    "notice": NOTICE,
+    "notice_approve": NOTICE,
+    "notice_publish": NOTICE,
+    "notice_archive": NOTICE,
+    "notice_print": NOTICE,
+    "objection_create": NOTICE,
+    "objection": OBJECTION,
+    "archive_detail": ARCHIVE,
+    "archive_print": ARCHIVE,
+}
+
+# Not about one township's or branch's data: role-checked or county-wide.
+UNSCOPED = {
+    "home",  # redirects to the user's own page
+    "county",  # county admin only (others 404), tested in test_members_pages
+    "rules_sheet",  # the county's published rules, the same for every branch
+    "archive_list",  # lists only what the user may see: test_notice.py checks the scoping
+    "county_results_export",  # county admin only: test_exports.py checks others get 404
+    "card_public",  # public, behind an unguessable token: tests/test_card_links.py
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+}
+
+RESTRICTED_PERSONAS = ["township", "secretary", "assessor"]
+
+
+def all_url_names(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's admin has its own permission checks (county staff only)
+            yield from all_url_names(pattern, namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield pattern.name
+
+
+def test_every_url_is_covered():
+    names = set(all_url_names())
+    missing = names - set(SCOPED) - UNSCOPED
+    assert not missing, f"add these URLs to tests/test_scope.py: {sorted(missing)}"
+    stale = (set(SCOPED) | UNSCOPED) - names
+    assert not stale, f"these URLs no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def scoped_county(county):
+    """For "ours" and "theirs": a waiting declaration in March, and a Q1 that went all the way:
+    months closed, confirmed, approved, notice published a week ago with one objection resolved,
+    archived; plus an appeal."""
+    from evaluations import services as evaluations
+
+    services.ruleset_load_defaults(year=YEAR)
+    for name in ["declarations", "assessments", "notices", "objections", "archives", "appeals"]:
+        setattr(county, name, {})
+    today = timezone.localdate()
+    sides = [
+        ("ours", county.member, county.branch, county.secretary_user, county.township_user),
+        ("theirs", county.member_z, county.branch_z, county.county_user, county.township_2_user),
+    ]
+    for side, member, branch, secretary, township in sides:
+        for month in (1, 2, 3):
+            branch_month = services.month_get_or_open(branch=branch, year=YEAR, month=month)
+            services.month_close(
+                branch_month=branch_month,
+                meeting_date=datetime.date(YEAR, month + 1, 2),
+                by=secretary,
+            )
+        county.declarations[side] = Declaration.objects.create(
+            member=member,
+            branch=branch,
+            year=YEAR,
+            month=MONTH,
+            item=RuleItem.objects.get(code="G02", branch__isnull=True),
+            occurred_on=datetime.date(YEAR, MONTH, 3),
+            description="义务劳动",
+            points_claimed=1,
+            created_by=secretary,
+        )
+        assessment = evaluations.assessment_open(
+            branch=branch, year=YEAR, period="Q1", by=secretary
+        )
+        evaluations.assessment_confirm(
+            assessment=assessment,
+            meeting_date=datetime.date(YEAR, 4, 5),
+            members_expected=1,
+            members_present=1,
+            by=secretary,
+        )
+        evaluations.assessment_approve(assessment=assessment, by=township)
+        county.assessments[side] = assessment
+        notice = evaluations.notice_create(
+            assessment=assessment, objection_channel="向村党支部书记反映", by=secretary
+        )
+        evaluations.notice_approve(notice=notice, by=secretary)
+        start = today - datetime.timedelta(days=7)
+        evaluations.notice_publish(notice=notice, start_date=start, by=secretary)
+        objection = evaluations.objection_record(
+            notice=notice, content="积分有误", received_on=start, anonymous=True, by=secretary
+        )
+        evaluations.objection_answer(objection=objection, answer="已核实无误", by=secretary)
+        evaluations.objection_resolve(objection=objection, resolution="反映人认可", by=secretary)
+        county.notices[side], county.objections[side] = notice, objection
+        county.archives[side] = evaluations.notice_archive(notice=notice, by=secretary)
+        county.appeals[side] = evaluations.appeal_record(
+            member=member,
+            branch=branch,
+            year=YEAR,
+            received_on=today,
+            content="对等次有异议",
+            by=secretary,
+        )
+    return county
+
+
+def url_for(name, county, side):
+    from django.urls import reverse
+
+    return reverse(name, args=SCOPED[name](county, side))
+
+
+@pytest.mark.parametrize("persona", RESTRICTED_PERSONAS)
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_out_of_scope_objects_answer_404_on_get_and_post(scoped_county, persona, name):
+    client = scoped_county.client(persona)
+    url = url_for(name, scoped_county, "theirs")
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"reason": "x", "declaration": ["1", "2"]}).status_code == 404
+    assert Declaration.objects.get(pk=scoped_county.declarations["theirs"].pk).status == (
+        "submitted"
+    )
+    assert scoped_county.assessments["theirs"].logs.count() == 3  # opened, confirmed, approved
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_the_branch_next_door_is_out_of_scope_for_a_secretary(scoped_county, name):
+    """官桥村's secretary is in the same township as 东阳涧村 and still sees nothing of it."""
+    client = scoped_county.client("secretary_y")
+    url = url_for(name, scoped_county, "ours")
+    if name == "township":
+        assert client.get(url).status_code == 404  # branch roles have no township page
+        return
+    assert client.get(url).status_code == 404
+    assert client.post(url, {}).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["county", *RESTRICTED_PERSONAS])
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_in_scope_objects_never_fail(scoped_county, persona, name):
+    """In scope, a page either works, redirects, or is closed to the role (404) — never 500."""
+    client = scoped_county.client(persona)
+    response = client.get(url_for(name, scoped_county, "ours"))
+    assert response.status_code in {200, 302, 404, 405}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "branch",
+        "member",
+        "month",
+        "points_card",
+        "points_card_print",
+        "branch_cards_print",
+        "branch_rules",
+        "branch_rules_print",
+        "roster_export",
+        "declaration_review",
+    ],
+)
+@pytest.mark.parametrize("persona", ["county", *RESTRICTED_PERSONAS])
+def test_everyone_in_scope_can_read_the_branch_pages(scoped_county, persona, name):
+    response = scoped_county.client(persona).get(url_for(name, scoped_county, "ours"))
+    assert response.status_code == 200

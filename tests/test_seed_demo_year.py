@@ -1,0 +1,401 @@
+"""scoring.demo: the demo county's year in progress (months, declarations, ledger).
+
+One small county (300 rural members plus the communities) is seeded once for the module with its
+year up to a fixed "today" and removed afterwards; each test runs in its own transaction on top
+of it, so what a test adds (services calls, more counties) is rolled back.
+"""
+
+import datetime
+import random
+from collections import Counter, defaultdict
+from decimal import Decimal
+from io import StringIO
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
+
+from members import demo
+from members.models import Branch, CategoryChange, Member, Official, RollPeriod, Township
+from scoring import ledger, services
+from scoring.demo import fallback_user, plan_year_activity, seed_year_activity
+from scoring.models import (
+    BranchAdoption,
+    BranchMonth,
+    BranchMonthLog,
+    Declaration,
+    DeclarationLog,
+    PointsEntry,
+    RuleItem,
+    RuleSet,
+)
+
+pytestmark = pytest.mark.django_db
+
+SEED = 11
+TODAY = datetime.date(2026, 11, 25)
+YEAR, CURRENT, LATE = 2026, 11, 10
+ATTENDANCE = {"K01", "K02", "K03", "K05"}  # not for category D
+
+
+def _wipe():
+    PointsEntry._base_manager.all().delete()  # the ledger's own manager refuses deletes
+    for model in (DeclarationLog, Declaration, BranchMonthLog, BranchMonth, BranchAdoption):
+        model.objects.all().delete()
+    RuleSet.objects.all().delete()
+    for model in (CategoryChange, RollPeriod, Official, Member, Branch, Township):
+        model.objects.all().delete()
+    User.objects.all().delete()
+
+
+@pytest.fixture(scope="module")
+def year(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _wipe()  # start from an empty database, whatever an earlier module left behind
+        try:
+            seeded = demo.seed_demo(seed=SEED, today=TODAY, rural_members=300)
+            county = seeded.counties[0]
+            activity = seed_year_activity(county, rng=random.Random(SEED), today=TODAY)
+            yield SimpleNamespace(county=county, activity=activity, now=timezone.now())
+        finally:
+            _wipe()
+
+
+@pytest.fixture
+def member_ids(year):
+    return list(Member.objects.values_list("pk", flat=True))
+
+
+def _clerk_name(branch_name: str) -> str:
+    return {"东阳涧村": "secretary", "官桥村": "secretary2"}.get(branch_name, "county")
+
+
+def test_every_month_up_to_today_past_ones_closed_except_a_few_late_branches(year):
+    rule_set = RuleSet.in_force(YEAR)
+    assert rule_set is not None and year.activity.rule_set == rule_set
+    branches = list(Branch.objects.all())
+    months = list(BranchMonth.objects.select_related("branch", "closed_by"))
+    assert (
+        len(months)
+        == len(branches) * CURRENT
+        == year.activity.months_closed + (year.activity.months_open)
+    )
+    late = {b.pk for b in year.activity.late_branches}
+    assert 2 <= len(late) <= 3
+    logs = Counter(BranchMonthLog.objects.values_list("branch_month_id", flat=True))
+    for bm in months:
+        assert bm.rule_set_id == rule_set.pk and bm.year == YEAR
+        if bm.month == CURRENT or (bm.month == LATE and bm.branch_id in late):
+            assert bm.status == BranchMonth.Status.OPEN
+            assert bm.meeting_date is None and bm.closed_at is None and bm.closed_by is None
+            assert logs[bm.pk] == 0
+            continue
+        assert bm.status == BranchMonth.Status.CLOSED, bm
+        meeting = bm.meeting_date
+        assert (meeting.year, meeting.month) == (YEAR, bm.month + 1)
+        assert meeting.day <= 10 and meeting <= TODAY
+        assert timezone.localtime(bm.closed_at).date() == meeting
+        assert bm.closed_by.username == _clerk_name(bm.branch.name)
+        assert logs[bm.pk] == 1
+    log = BranchMonthLog.objects.select_related("branch_month").first()
+    assert (log.from_status, log.to_status) == ("open", "closed")
+    assert log.at == log.branch_month.closed_at and log.by_id == log.branch_month.closed_by_id
+    assert log.reason == f"支委会 {log.branch_month.meeting_date:%Y-%m-%d}"
+
+    # The township has something to chase: declarations waiting in the late months only.
+    waiting = Declaration.objects.filter(status=Declaration.Status.SUBMITTED)
+    assert set(waiting.exclude(month=CURRENT).values_list("branch_id", "month")) == {
+        (pk, LATE) for pk in late
+    }
+
+
+def test_nothing_is_dated_after_today(year):
+    assert not PointsEntry.objects.exclude(year=YEAR).exists()
+    assert not PointsEntry.objects.filter(month__gt=CURRENT).exists()
+    assert not Declaration.objects.filter(month__gt=CURRENT).exists()
+    assert not Declaration.objects.filter(occurred_on__gt=TODAY).exists()
+    assert not PointsEntry.objects.filter(occurred_on__gt=TODAY).exists()
+    for model, stamp in (
+        (PointsEntry, "created_at"),
+        (Declaration, "created_at"),
+        (DeclarationLog, "at"),
+        (BranchMonthLog, "at"),
+    ):
+        assert not model.objects.filter(**{f"{stamp}__gt": year.now}).exists(), model
+    # The rule set was published at the start of the year, before the first month closed.
+    rule_set = year.activity.rule_set
+    assert rule_set.published_at.year == YEAR and rule_set.published_at.month == 1
+    assert rule_set.published_by.username == "county"
+
+
+def test_every_approved_declaration_has_exactly_one_bonus_entry_and_vice_versa(year):
+    approved = {
+        d.pk: d for d in Declaration.objects.filter(status="approved").select_related("item")
+    }
+    bonus = list(PointsEntry.objects.filter(kind=PointsEntry.Kind.BONUS))
+    assert len(approved) > 1000
+    assert sorted(e.declaration_id for e in bonus) == sorted(approved)
+    for entry in bonus:
+        d = approved[entry.declaration_id]
+        assert entry.points == d.points_approved > 0
+        assert (entry.member_id, entry.branch_id, entry.year, entry.month, entry.item_id) == (
+            d.member_id, d.branch_id, d.year, d.month, d.item_id
+        )  # fmt: skip
+        assert entry.occurred_on == d.occurred_on and entry.rule_set_id == d.item.rule_set_id
+        adjusted = f"（调整：{d.review_reason}）" if d.points_approved != d.points_claimed else ""
+        assert entry.reason == d.description + adjusted
+        assert entry.created_by_id == d.created_by_id
+    assert not PointsEntry.objects.filter(
+        declaration__status__in=[Declaration.Status.SUBMITTED, Declaration.Status.RETURNED]
+    ).exists()
+
+
+def test_declarations_are_within_their_item_and_month_with_their_review_trail(year):
+    closed = set(BranchMonth.objects.filter(status="closed").values_list("branch_id", "month"))
+    logs = defaultdict(list)
+    for log in DeclarationLog.objects.order_by("at", "pk"):
+        logs[log.declaration_id].append(log)
+    declarations = list(Declaration.objects.select_related("item", "created_by", "branch"))
+    for d in declarations:
+        item = d.item
+        assert item.kind == RuleItem.Kind.BONUS and item.branch_id is None
+        assert item.points_min <= d.points_claimed <= item.points_max, (item.code, d)
+        if item.code == "G09":
+            assert d.points_claimed in {5, 8, 10}
+        assert (d.occurred_on.year, d.occurred_on.month) == (d.year, d.month)
+        assert d.description.strip() == d.description != ""
+        assert d.created_by.username == _clerk_name(d.branch.name)
+        assert d.created_at >= datetime.datetime.combine(
+            d.occurred_on, datetime.time(), tzinfo=timezone.get_current_timezone()
+        )
+        trail = logs[d.pk]
+        assert (trail[0].from_status, trail[0].to_status) == ("", "submitted")
+        assert trail[0].points == d.points_claimed and trail[0].at == d.created_at
+        if d.status == Declaration.Status.SUBMITTED:
+            assert (d.branch_id, d.month) not in closed
+            assert d.points_approved is None and len(trail) == 1
+            continue
+        assert len(trail) == 2 and trail[1].from_status == "submitted"
+        assert trail[1].to_status == d.status and trail[1].at >= trail[0].at
+        assert trail[1].reason == d.review_reason
+        if d.status == Declaration.Status.RETURNED:
+            assert d.review_reason and d.points_approved is None
+        else:
+            assert item.points_min <= d.points_approved <= d.points_claimed
+            assert trail[1].points == d.points_approved
+            assert bool(d.review_reason) == (d.points_approved != d.points_claimed)
+
+    # ~92% approved, ~8% returned in the closed months; ~5% of the approved adjusted down.
+    reviewed = Counter(d.status for d in declarations if (d.branch_id, d.month) in closed)
+    assert reviewed["submitted"] == 0
+    assert 0.04 < reviewed["returned"] / reviewed.total() < 0.13
+    approved = [d for d in declarations if d.status == "approved"]
+    adjusted = sum(1 for d in approved if d.points_approved != d.points_claimed)
+    assert 0.03 < adjusted / len(approved) < 0.07
+    # The open current month has both waiting and approved ones.
+    current = Counter(d.status for d in declarations if d.month == CURRENT)
+    assert current["submitted"] > 0 and current["approved"] > 0 and not current["returned"]
+
+
+def test_volumes_about_one_declaration_and_a_few_deductions_per_member_month(year, member_ids):
+    on_roll = ledger.roll_months(member_ids, YEAR)
+    categories = ledger.categories_by_month(member_ids, YEAR)
+    member_months = Counter()
+    for member_id, months in on_roll.items():
+        for month in months:
+            member_months[categories[member_id][month]] += 1
+    total = member_months.total()
+    declarations = Counter()
+    for member_id, month in Declaration.objects.values_list("member_id", "month"):
+        declarations[categories[member_id][month]] += 1
+    assert 0.8 < declarations.total() / total < 1.1
+    rate = {c: declarations[c] / member_months[c] for c in "ABCD"}
+    assert rate["A"] > rate["B"] > rate["C"] and rate["B"] > rate["D"], rate
+
+    deductions = Counter(
+        PointsEntry.objects.filter(kind="deduction").values_list("member_id", flat=True)
+    )
+    assert 0.2 < deductions.total() / total < 0.4
+    # Skewed: many members have none, a minority has many.
+    assert len(deductions) < 0.75 * len(member_ids)
+    top = sorted(deductions.values(), reverse=True)[: len(member_ids) // 10]
+    assert sum(top) > 0.3 * deductions.total()
+
+
+def test_deductions_respect_the_category_held_that_month(year, member_ids):
+    categories = ledger.categories_by_month(member_ids, YEAR)
+    deductions = list(
+        PointsEntry.objects.filter(kind="deduction").select_related("item", "branch", "created_by")
+    )
+    codes = Counter(e.item.code for e in deductions)
+    assert codes["K02"] and codes["K04"] and codes["K07"]
+    k07 = set()
+    for entry in deductions:
+        category = categories[entry.member_id][entry.month]
+        item = entry.item
+        assert item.kind == RuleItem.Kind.DEDUCTION and entry.points == item.points_min < 0
+        assert item.applies_to(category)
+        if item.code in ATTENDANCE:
+            assert category != "D", entry
+        if item.code == "K07":
+            assert category == "C"
+            quarter = (entry.member_id, (entry.month - 1) // 3)
+            assert quarter not in k07  # per quarter
+            k07.add(quarter)
+        assert (entry.occurred_on.year, entry.occurred_on.month) == (YEAR, entry.month)
+        assert entry.reason and entry.created_by.username == _clerk_name(entry.branch.name)
+    assert any(e.reason == f"无故缺席{e.month}月主题党日" for e in deductions)
+
+
+def test_no_entry_or_declaration_outside_the_months_on_the_roll(year, member_ids):
+    on_roll = ledger.roll_months(member_ids, YEAR)
+    entries = PointsEntry.objects.exclude(kind=PointsEntry.Kind.CORRECTION)
+    for member_id, month in entries.values_list("member_id", "month"):
+        assert month in on_roll[member_id]
+    for member_id, month in Declaration.objects.values_list("member_id", "month"):
+        assert month in on_roll[member_id]
+    # Nothing after a member left (died or transferred out).
+    left = Member.objects.exclude(status=Member.Status.ACTIVE)
+    assert left.exists()
+    assert not Declaration.objects.filter(
+        member__in=left, occurred_on__gt=F("member__status_date")
+    ).exists()
+    assert not PointsEntry.objects.filter(
+        member__in=left, occurred_on__gt=F("member__status_date")
+    ).exists()
+
+
+def test_there_are_clearing_items_and_corrections_against_closed_months(year):
+    clearing = list(PointsEntry.objects.filter(kind="clearing").select_related("item"))
+    assert 1 <= len(clearing) <= 5
+    for entry in clearing:
+        assert entry.points == 0 and entry.item.kind == RuleItem.Kind.CLEARING
+        assert entry.item.code.startswith("Q") and entry.reason and entry.occurred_on
+        # Nothing more is declared or deducted after the points are cleared.
+        later = dict(member=entry.member_id, month__gt=entry.month)
+        assert not Declaration.objects.filter(**later).exists()
+        assert not PointsEntry.objects.filter(kind="deduction", **later).exists()
+
+    corrections = list(PointsEntry.objects.filter(kind="correction"))
+    assert len(corrections) >= 2
+    for entry in corrections:
+        assert entry.item_id is None and entry.points != 0 and entry.reason
+        bm = BranchMonth.objects.get(branch=entry.branch_id, year=YEAR, month=entry.month)
+        assert bm.status == BranchMonth.Status.CLOSED and entry.created_at > bm.closed_at
+        assert RollPeriod.objects.filter(member=entry.member_id, branch=entry.branch_id).exists()
+
+
+def test_the_services_carry_on_from_the_seeded_year(year):
+    secretary = User.objects.get(username="secretary")
+    branch = year.county.branch("东阳涧村")
+    # Review what waits in the current month, then close it at today's meeting.
+    current = BranchMonth.objects.get(branch=branch, year=YEAR, month=CURRENT)
+    waiting = Declaration.objects.filter(branch=branch, month=CURRENT, status="submitted")
+    assert waiting.exists()
+    for declaration in waiting:
+        services.declaration_approve(declaration=declaration, by=secretary)
+    services.month_close(branch_month=current, meeting_date=TODAY, by=secretary)
+    current.refresh_from_db()
+    assert current.status == BranchMonth.Status.CLOSED
+    assert not Declaration.objects.filter(
+        branch=branch, month=CURRENT, status="approved", entry__isnull=True
+    ).exists()
+
+    # A late branch catches up: one returned, the rest approved, the month closed.
+    county = User.objects.get(username="county")
+    late = year.activity.late_branches[0]
+    late_month = BranchMonth.objects.get(branch=late, year=YEAR, month=LATE)
+    with pytest.raises(ValidationError, match="未审议"):
+        services.month_close(branch_month=late_month, meeting_date=TODAY, by=county)
+    waiting = list(Declaration.objects.filter(branch=late, month=LATE, status="submitted"))
+    services.declaration_return(declaration=waiting[0], by=county, reason="请补充照片")
+    for declaration in waiting[1:]:
+        services.declaration_approve(declaration=declaration, by=county)
+    services.month_close(branch_month=late_month, meeting_date=TODAY, by=county)
+
+    # A closed month takes corrections only; the open month of another branch takes entries.
+    member = Member.objects.on_roll(branch, datetime.date(YEAR, 3, 1)).first()
+    services.correction_record(
+        member=member, branch=branch, year=YEAR, month=3, points=Decimal("1"),
+        reason="补录3月志愿服务加分", by=secretary,
+    )  # fmt: skip
+    k02 = RuleItem.objects.get(rule_set=year.activity.rule_set, code="K02")
+    with pytest.raises(ValidationError, match="已于支委会结账"):
+        services.deduction_record(
+            member=member, branch=branch, year=YEAR, month=3, item=k02,
+            occurred_on=datetime.date(YEAR, 3, 5), reason="无故缺席3月主题党日", by=secretary,
+        )  # fmt: skip
+    other = year.county.branch("官桥村")
+    someone = Member.objects.on_roll(other, datetime.date(YEAR, CURRENT, 1)).first()
+    g02 = RuleItem.objects.get(rule_set=year.activity.rule_set, code="G02")
+    services.declaration_create(
+        member=someone, branch=other, year=YEAR, month=CURRENT, item=g02,
+        occurred_on=TODAY, description="参加义务劳动", by=User.objects.get(username="secretary2"),
+    )  # fmt: skip
+
+
+def test_the_same_seed_draws_the_same_year_and_that_is_what_was_written(year):
+    clerks = {b.pk: User.objects.get(username="county") for b in year.county.branches.values()}
+    for official in Official.objects.filter(role=Official.Role.SECRETARY):
+        clerks[official.branch_id] = official.user
+    DECLARATION = ("member_id", "item_id", "occurred_on", "description", "points_claimed",
+                   "status", "points_approved", "review_reason", "created_by_id")  # fmt: skip
+    ENTRY = ("member_id", "kind", "month", "points", "item_id", "reason", "created_by_id")
+    MONTH = ("branch_id", "month", "status", "meeting_date", "closed_by_id")
+
+    def planned(seed):
+        plan = plan_year_activity(
+            year.county, rng=random.Random(seed), today=TODAY,
+            rule_set=year.activity.rule_set, clerks=clerks,
+        )  # fmt: skip
+        return (
+            [tuple(getattr(m, f) for f in MONTH) for m in plan.branch_months],
+            [tuple(getattr(d, f) for f in DECLARATION) for d in plan.declarations],
+            [tuple(getattr(e, f) for f in ENTRY) for e in plan.entries],
+        )
+
+    written = (
+        list(BranchMonth.objects.order_by("pk").values_list(*MONTH)),
+        list(Declaration.objects.order_by("pk").values_list(*DECLARATION)),
+        list(PointsEntry.objects.order_by("pk").values_list(*ENTRY)),
+    )
+    assert planned(SEED) == written
+    assert planned(SEED + 1) != written
+
+
+def test_the_command_seeds_the_year_unless_told_not_to(year):
+    out = StringIO()
+    call_command(
+        "seed_demo", "--force", "--seed", "3", "--rural-members", "300",
+        "--today", TODAY.isoformat(), stdout=out,
+    )  # fmt: skip
+    assert "Year activity, county 2: " in out.getvalue()
+    assert " declarations (" in out.getvalue() and " closed, " in out.getvalue()
+    townships = Township.objects.filter(name__endswith="（2）")
+    branches = Branch.objects.filter(township__in=townships)
+    assert BranchMonth.objects.filter(branch__in=branches).count() == branches.count() * CURRENT
+    assert Declaration.objects.filter(branch__in=branches).exists()
+    assert RuleSet.objects.count() == 1  # the rule set in force is reused
+
+    out = StringIO()
+    call_command(
+        "seed_demo", "--force", "--no-activity", "--rural-members", "300",
+        "--today", TODAY.isoformat(), stdout=out,
+    )  # fmt: skip
+    assert "Year activity" not in out.getvalue()
+    townships = Township.objects.filter(name__endswith="（3）")
+    assert not BranchMonth.objects.filter(branch__township__in=townships).exists()
+    assert not PointsEntry.objects.filter(branch__township__in=townships).exists()
+
+
+def test_without_a_county_user_a_non_login_system_user_is_the_author(year):
+    assert fallback_user().username == "county"
+    User.objects.filter(username="county").update(username="county-renamed")
+    system = fallback_user()
+    assert system.username == "system" and not system.has_usable_password()
+    assert not system.is_active
+    assert fallback_user() == system  # created once
