@@ -248,7 +248,9 @@ def assessment_confirm(
         raise ValidationError({"held_back": "暂缓确认的党员不在本期名单中。"})
     if assessment.is_annual:
         _check_annual_ready(assessment, lines)
-    reason = f"党员大会 {meeting_date:%Y-%m-%d}，应到 {members_expected} 人，实到 {members_present} 人"
+    reason = (
+        f"党员大会 {meeting_date:%Y-%m-%d}，应到 {members_expected} 人，实到 {members_present} 人"
+    )
     if held_back:
         reason += f"，暂缓确认 {len(held_back)} 人"
     _move(

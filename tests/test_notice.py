@@ -573,7 +573,8 @@ def test_a_later_correction_leaves_the_archive_as_posted_and_is_noted(county, me
     assert table_rows(html) == before
     assert cells(before["白玉兰"])[-2] == "14.00"
     day = today()
-    assert f"公示张贴后该期又登记了 1 条更正记录（最近：{day:%Y}年{day.month}月{day.day}日）" in html
+    latest = f"{day:%Y}年{day.month}月{day.day}日"
+    assert f"公示张贴后该期又登记了 1 条更正记录（最近：{latest}）" in html
     assert "以下为公示时的原始内容" in html
     assert "撤销扣分" not in html
     archive.refresh_from_db()
