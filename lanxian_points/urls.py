@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("scoring.urls")),
     path("", include("evaluations.urls")),
+    path("", include("evaluations.urls_dashboards")),
 ]

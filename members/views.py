@@ -82,7 +82,8 @@ def county(request):
         "branches": sum(t.branch_count for t in townships),
         "members": sum(t.member_count for t in townships),
     }
-    return render(request, "members/county.html", {"townships": townships, "totals": totals})
+    context = {"townships": townships, "totals": totals, "current_year": timezone.localdate().year}
+    return render(request, "members/county.html", context)
 
 
 def township(request, pk):
@@ -98,6 +99,7 @@ def township(request, pk):
             "township": township,
             "branches": branches,
             "member_total": sum(b.member_count for b in branches),
+            "current_year": timezone.localdate().year,
         },
     )
 

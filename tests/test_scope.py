@@ -33,6 +33,7 @@ NOTICE = lambda c, side: [c.notices[side].pk]  # noqa: E731
 OBJECTION = lambda c, side: [c.objections[side].pk]  # noqa: E731
 ARCHIVE = lambda c, side: [c.archives[side].pk]  # noqa: E731
 APPEAL = lambda c, side: [c.appeals[side].pk]  # noqa: E731
+TOWNSHIP_YEAR = lambda c, side: [*TOWNSHIP(c, side), YEAR]  # noqa: E731
 TOWNSHIP_PERIOD = lambda c, side: [*TOWNSHIP(c, side), YEAR, "Q1"]  # noqa: E731
 BRANCH_PERIOD = lambda c, side: [*BRANCH(c, side), YEAR, "Q1"]  # noqa: E731
 
@@ -92,6 +93,19 @@ SCOPED = {
     "objection": OBJECTION,
     "archive_detail": ARCHIVE,
     "archive_print": ARCHIVE,
+    # Oversight: dashboards, lists behind their numbers, rankings, 光荣榜
+    "township_dashboard": TOWNSHIP_YEAR,
+    "township_dashboard_export": TOWNSHIP_YEAR,
+    "township_ranking": TOWNSHIP_YEAR,
+    "township_ranking_export": TOWNSHIP_YEAR,
+    "township_honour": TOWNSHIP_YEAR,
+    "township_honour_export": TOWNSHIP_YEAR,
+    "township_entries": TOWNSHIP,
+    "township_entries_export": TOWNSHIP,
+    "township_members": TOWNSHIP,
+    "township_members_export": TOWNSHIP,
+    "branch_ranking": BRANCH_YEAR,
+    "branch_ranking_export": BRANCH_YEAR,
 }
 
 # Not about one township's or branch's data: role-checked or county-wide.
@@ -102,6 +116,15 @@ UNSCOPED = {
     "archive_list",  # lists only what the user may see: test_notice.py checks the scoping
     "county_results_export",  # county admin only: test_exports.py checks others get 404
     "card_public",  # public, behind an unguessable token: tests/test_card_links.py
+    # County admin only (others 404): tests/test_dashboards.py
+    "county_dashboard",
+    "county_dashboard_export",
+    "county_honour",
+    "county_honour_export",
+    "county_entries",
+    "county_entries_export",
+    "county_members",
+    "county_members_export",
     "login",
     "logout",
     "password_change",
@@ -259,3 +282,29 @@ def test_in_scope_objects_never_fail(scoped_county, persona, name):
 def test_everyone_in_scope_can_read_the_branch_pages(scoped_county, persona, name):
     response = scoped_county.client(persona).get(url_for(name, scoped_county, "ours"))
     assert response.status_code == 200
+
+
+COUNTY_ONLY = {
+    "county": [],
+    "county_results_export": [YEAR, "Q1"],
+    "county_dashboard": [YEAR],
+    "county_dashboard_export": [YEAR],
+    "county_honour": [YEAR],
+    "county_honour_export": [YEAR],
+    "county_entries": [],
+    "county_entries_export": [],
+    "county_members": [],
+    "county_members_export": [],
+}
+
+
+@pytest.mark.parametrize("persona", RESTRICTED_PERSONAS)
+@pytest.mark.parametrize("name", sorted(COUNTY_ONLY))
+def test_county_pages_answer_404_to_everyone_else(county, persona, name):
+    from django.urls import reverse
+
+    url = reverse(name, args=COUNTY_ONLY[name])
+    client = county.client(persona)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {}).status_code == 404
+    assert county.client("county").get(url).status_code == 200
