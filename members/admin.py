@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from members.models import Branch, CategoryChange, Member, Official, RollPeriod, Township
+from members.models import (
+    Branch,
+    CardLink,
+    CategoryChange,
+    Member,
+    Official,
+    RollPeriod,
+    Township,
+)
 
 
 @admin.register(Township)
@@ -60,3 +68,20 @@ class OfficialAdmin(admin.ModelAdmin):
     list_filter = ["role", "township"]
     search_fields = ["user__username", "user__first_name", "branch__name"]
     autocomplete_fields = ["branch"]
+
+
+@admin.register(CardLink)
+class CardLinkAdmin(admin.ModelAdmin):
+    """Read-only: links are issued, reissued and revoked by the branch secretary."""
+
+    list_display = ["member", "created_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["member__name"]
+    readonly_fields = ["member", "created_by", "created_at", "revoked_at", "revoked_by"]
+    exclude = ["token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
