@@ -73,6 +73,21 @@ class Card:
     qr: str = ""  # inline SVG of the member's card link, when the member has an active one
 
     @property
+    def reached(self) -> tuple[CardMonth, ...]:
+        """The months already reached: a printed card shows what has been earned, not a
+        projection of months still to come."""
+        return tuple(m for m in self.months if not m.future)
+
+    @property
+    def to_date(self) -> Decimal:
+        reached = self.reached
+        return reached[-1].running if reached else Decimal("0.00")
+
+    @property
+    def year_complete(self) -> bool:
+        return len(self.reached) == 12
+
+    @property
     def grade_label(self) -> str:
         return rules.GRADE_LABELS.get(self.result.grade, "—")
 
