@@ -67,6 +67,27 @@ class ComputedLine:
     def grade_label(self) -> str:
         return rules.GRADE_LABELS.get(self.grade, "")
 
+    def as_line(self, assessment: Assessment, *, held_back_reason: str = "") -> AssessmentLine:
+        """The stored line for this member, as the members' meeting confirms it."""
+        return AssessmentLine(
+            assessment=assessment,
+            member=self.member,
+            category=self.category or Category.B,
+            base=self.base,
+            bonus=self.bonus,
+            deductions=self.deductions,
+            corrections=self.corrections,
+            period_total=self.period_total,
+            cumulative=self.cumulative,
+            appraisal=self.appraisal,
+            annual_total=self.annual_total,
+            grade=self.grade,
+            cleared=self.cleared,
+            rank=self.rank,
+            held_back=bool(held_back_reason),
+            held_back_reason=held_back_reason,
+        )
+
 
 def members_in_period(*, branch: Branch, year: int, period: str) -> tuple[list, dict]:
     """Members on the branch's roll in any month of the period, in pinyin order, with the months
@@ -267,24 +288,7 @@ def assessment_confirm(
     # The lines are derived figures, replaced at each confirmation; the log keeps the history.
     AssessmentLine.objects.filter(assessment=assessment).delete()
     AssessmentLine.objects.bulk_create(
-        AssessmentLine(
-            assessment=assessment,
-            member=line.member,
-            category=line.category or Category.B,
-            base=line.base,
-            bonus=line.bonus,
-            deductions=line.deductions,
-            corrections=line.corrections,
-            period_total=line.period_total,
-            cumulative=line.cumulative,
-            appraisal=line.appraisal,
-            annual_total=line.annual_total,
-            grade=line.grade,
-            cleared=line.cleared,
-            rank=line.rank,
-            held_back=line.member.pk in held_back,
-            held_back_reason=held_back.get(line.member.pk, ""),
-        )
+        line.as_line(assessment, held_back_reason=held_back.get(line.member.pk, ""))
         for line in lines
     )
     return assessment

@@ -1,4 +1,5 @@
-"""scoring.demo: the demo county's year in progress (months, declarations, ledger).
+"""scoring.demo: the demo county's year in progress (months, declarations, ledger); and
+evaluations.demo: its quarterly assessments, notices and archives, and last year's annual results.
 
 One small county (300 rural members plus the communities) is seeded once for the module with its
 year up to a fixed "today" and removed afterwards; each test runs in its own transaction on top
@@ -6,6 +7,7 @@ of it, so what a test adds (services calls, more counties) is rolled back.
 """
 
 import datetime
+import json
 import random
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -19,9 +21,25 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
+from evaluations import services as evaluation_services
+from evaluations.demo import seed_assessments
+from evaluations.forms_notice import ID_NUMBER, MOBILE
+from evaluations.models import (
+    Appeal,
+    Appraisal,
+    ArchivedNotice,
+    Assessment,
+    AssessmentLine,
+    AssessmentLog,
+    FollowUp,
+    Notice,
+    NoticeLog,
+    Objection,
+)
+from evaluations.todo import township_tasks
 from members import demo
 from members.models import Branch, CategoryChange, Member, Official, RollPeriod, Township
-from scoring import ledger, services
+from scoring import ledger, rules, services
 from scoring.demo import fallback_user, plan_year_activity, seed_year_activity
 from scoring.models import (
     BranchAdoption,
@@ -43,6 +61,11 @@ ATTENDANCE = {"K01", "K02", "K03", "K05"}  # not for category D
 
 
 def _wipe():
+    ArchivedNotice._base_manager.all().delete()  # the archive's own manager refuses deletes
+    for model in (Objection, NoticeLog, Notice, AssessmentLine, AssessmentLog, Assessment):
+        model.objects.all().delete()
+    for model in (Appraisal, FollowUp, Appeal):
+        model.objects.all().delete()
     PointsEntry._base_manager.all().delete()  # the ledger's own manager refuses deletes
     for model in (DeclarationLog, Declaration, BranchMonthLog, BranchMonth, BranchAdoption):
         model.objects.all().delete()
@@ -60,7 +83,10 @@ def year(django_db_setup, django_db_blocker):
             seeded = demo.seed_demo(seed=SEED, today=TODAY, rural_members=300)
             county = seeded.counties[0]
             activity = seed_year_activity(county, rng=random.Random(SEED), today=TODAY)
-            yield SimpleNamespace(county=county, activity=activity, now=timezone.now())
+            assessed = seed_assessments(county, rng=random.Random(SEED), today=TODAY)
+            yield SimpleNamespace(
+                county=county, activity=activity, assessed=assessed, now=timezone.now()
+            )
         finally:
             _wipe()
 
@@ -379,7 +405,7 @@ def test_the_command_seeds_the_year_unless_told_not_to(year):
     branches = Branch.objects.filter(township__in=townships)
     assert BranchMonth.objects.filter(branch__in=branches).count() == branches.count() * CURRENT
     assert Declaration.objects.filter(branch__in=branches).exists()
-    assert RuleSet.objects.count() == 1  # the rule set in force is reused
+    assert RuleSet.objects.filter(year=YEAR).count() == 1  # the rule set in force is reused
 
     out = StringIO()
     call_command(
@@ -399,3 +425,332 @@ def test_without_a_county_user_a_non_login_system_user_is_the_author(year):
     assert system.username == "system" and not system.has_usable_password()
     assert not system.is_active
     assert fallback_user() == system  # created once
+
+
+# --- evaluations.demo: quarterly assessments, notices, archives; last year's annual results ---
+
+LAST_YEAR = YEAR - 1
+QUARTERS = ("Q1", "Q2", "Q3")
+APPROVER = {"东村镇": "township", "岚城镇": "township2"}  # else "county"
+
+
+def _current(**filters):
+    return Assessment.objects.filter(year=YEAR, **filters).select_related(
+        "branch__township", "rule_set", "opened_by"
+    )
+
+
+def _steps(logs):
+    return [(log.from_status, log.to_status, log.by.username) for log in logs]
+
+
+def test_most_branches_have_q1_to_q3_confirmed_approved_published_and_archived(year):
+    branches = list(Branch.objects.select_related("township"))
+    assert not _current(period="Q4").exists()  # October is late somewhere, November open
+    statuses = Counter(_current().values_list("period", "status"))
+    assert statuses == {
+        ("Q1", "approved"): len(branches),
+        ("Q2", "approved"): len(branches),
+        ("Q3", "approved"): len(branches) - 1,
+        ("Q3", "returned"): 1,
+    }
+    notices = Counter(Notice.objects.filter(assessment__year=YEAR).values_list("status", flat=True))
+    assert notices == {"archived": 3 * len(branches) - 2, "published": 1}
+    closed = {
+        (bm.branch_id, bm.month): bm
+        for bm in BranchMonth.objects.filter(year=YEAR, status=BranchMonth.Status.CLOSED)
+    }
+    logs = defaultdict(list)
+    for log in AssessmentLog.objects.select_related("by").order_by("at", "pk"):
+        logs[log.assessment_id].append(log)
+    notice_logs = defaultdict(list)
+    for log in NoticeLog.objects.select_related("by").order_by("at", "pk"):
+        notice_logs[log.notice_id].append(log)
+    tz = timezone.get_current_timezone()
+    for a in _current(status=Assessment.Status.APPROVED).select_related(
+        "notice__archive__archived_by"
+    ):
+        clerk = _clerk_name(a.branch.name)
+        approver = APPROVER.get(a.branch.township.name, "county")
+        last_month = closed[(a.branch_id, int(a.period[1]) * 3)]
+        assert last_month.closed_at < a.opened_at < a.confirmed_at < a.approved_at <= year.now
+        assert last_month.meeting_date < a.meeting_date <= TODAY
+        assert a.confirmed_at.astimezone(tz).date() == a.meeting_date
+        assert a.members_expected == a.lines.count() > 0
+        assert int(0.75 * a.members_expected) <= a.members_present <= a.members_expected
+        assert a.township_comment == "" and a.opened_by.username == clerk
+        meeting = f"党员大会 {a.meeting_date:%Y-%m-%d}，应到 {a.members_expected} 人，实到 "
+        trail = logs[a.pk]
+        assert _steps(trail) == [
+            ("", "open", clerk), ("open", "confirmed", clerk), ("confirmed", "approved", approver)
+        ]  # fmt: skip
+        assert [log.at for log in trail] == [a.opened_at, a.confirmed_at, a.approved_at]
+        assert trail[1].reason.startswith(meeting) and trail[2].reason == "审核通过"
+
+        notice = a.notice
+        assert notice.title == evaluation_services.notice_title(a)
+        assert notice.rows == evaluation_services.notice_rows(a)
+        assert a.approved_at < notice.created_at and notice.created_by.username == clerk
+        assert a.approved_at.astimezone(tz).date() < notice.start_date == notice.issued_on
+        assert notice.published_at.astimezone(tz).date() == notice.start_date
+        assert notice.end_date == notice.start_date + datetime.timedelta(
+            days=a.rule_set.notice_days
+        )
+        trail = notice_logs[notice.pk]
+        expected = [("", "draft", clerk), ("draft", "approved", clerk)]
+        expected.append(("approved", "published", clerk))
+        if notice.status == Notice.Status.PUBLISHED:
+            assert not ArchivedNotice.objects.filter(notice=notice).exists()
+            assert _steps(trail) == expected
+            continue
+        expected.append(("published", "archived", clerk))
+        assert _steps(trail) == expected
+        assert trail[0].at == notice.created_at and trail[2].at == notice.published_at
+        archive = notice.archive
+        assert trail[3].at == archive.archived_at <= year.now
+        assert archive.archived_at.astimezone(tz).date() > notice.end_date
+        assert archive.archived_by.username == clerk
+        assert (archive.branch_id, archive.year, archive.period) == (a.branch_id, YEAR, a.period)
+        assert archive.snapshot == evaluation_services.notice_snapshot(notice)
+        assert archive.content_hash == evaluation_services.content_hash(archive.snapshot)
+
+    # The demo secretary's branch shows the whole path, every quarter.
+    ours = year.county.branch("东阳涧村")
+    archived = ArchivedNotice.objects.filter(branch=ours, year=YEAR)
+    assert sorted(archived.values_list("period", flat=True)) == list(QUARTERS)
+
+
+def test_exactly_one_quarter_was_sent_back_by_the_township(year):
+    (returned,) = _current(status=Assessment.Status.RETURNED)
+    assert returned.period == "Q3" and returned.approved_at is None
+    assert returned.township_comment.startswith("第三季度") and "请" in returned.township_comment
+    assert returned.branch.township.name == "东村镇" and returned.branch.name != "东阳涧村"
+    assert not Notice.objects.filter(assessment=returned).exists()
+    assert returned.lines.count() == returned.members_expected > 0
+    last = returned.logs.order_by("at", "pk").last()
+    assert (last.from_status, last.to_status, last.by.username) == (
+        "confirmed", "returned", "township"
+    )  # fmt: skip
+    assert last.reason == returned.township_comment
+    # The branch can hold its meeting again (the service accepts a returned assessment).
+    evaluation_services.assessment_confirm(
+        assessment=returned, meeting_date=TODAY, members_expected=returned.members_expected,
+        members_present=returned.members_expected, by=User.objects.get(username="county"),
+    )  # fmt: skip
+    assert returned.status == Assessment.Status.CONFIRMED
+
+
+def test_exactly_one_notice_is_published_with_an_open_objection_and_cannot_be_archived(year):
+    (notice,) = Notice.objects.filter(status=Notice.Status.PUBLISHED).select_related("branch")
+    assert notice.assessment.year == YEAR and notice.assessment.period == "Q3"
+    assert notice.branch.name not in {"东阳涧村", year.assessed.returned.name}
+    assert notice.branch == year.assessed.objection
+    (objection,) = Objection.objects.all()
+    assert objection.notice == notice and objection.status == Objection.Status.OPEN
+    assert notice.start_date <= objection.received_on <= min(notice.end_date, TODAY)
+    assert objection.content and (objection.anonymous or objection.raised_by)
+    assert not ArchivedNotice.objects.filter(notice=notice).exists()
+    reason = "异议" if timezone.localdate() > notice.end_date else "公示期"
+    with pytest.raises(ValidationError, match=reason):
+        evaluation_services.notice_archive(notice=notice, by=User.objects.get(username="county"))
+
+
+def _late(assessment):
+    """Per member: (in the quarter, up to the quarter's end) points recorded after the meeting."""
+    months = evaluation_services.period_months(assessment.period)
+    late = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for entry in PointsEntry.objects.filter(
+        member__roll_periods__branch=assessment.branch,
+        year=assessment.year,
+        month__lte=months[-1],
+        created_at__gt=assessment.confirmed_at,
+    ):
+        assert entry.kind == PointsEntry.Kind.CORRECTION  # the months were closed
+        late[entry.member_id][1] += entry.points
+        if entry.month in months:
+            late[entry.member_id][0] += entry.points
+    return late
+
+
+def test_confirmed_lines_are_what_compute_lines_gave_at_the_meeting(year):
+    # 东阳涧村, the largest branch and, if any, one with a correction recorded after a meeting.
+    sizes = Counter(AssessmentLine.objects.filter(assessment__year=YEAR).values_list(
+        "assessment__branch_id", flat=True
+    ))  # fmt: skip
+    ours = year.county.branch("东阳涧村").pk
+    later = [
+        a.branch_id
+        for a in _current(status=Assessment.Status.APPROVED)
+        if a.branch_id != ours and _late(a)
+    ]
+    largest = [pk for pk, _ in sizes.most_common() if pk not in {ours, *later}]
+    sample = [ours, largest[0], (later or largest[1:])[0]]
+    checked = 0
+    for a in _current(status=Assessment.Status.APPROVED, branch__in=sample):
+        computed = {
+            line.member.pk: line
+            for line in evaluation_services.compute_lines(
+                branch=a.branch, year=YEAR, period=a.period, rule_set=a.rule_set
+            )
+        }
+        late = _late(a)
+        lines = list(a.lines.all())
+        assert sorted(computed) == sorted(line.member_id for line in lines)
+        for line in lines:
+            c, (in_quarter, so_far) = computed[line.member_id], late[line.member_id]
+            assert (line.category, line.base, line.bonus, line.deductions, line.cleared) == (
+                c.category, c.base, c.bonus, c.deductions, c.cleared
+            )  # fmt: skip
+            assert line.corrections == c.corrections - in_quarter
+            assert line.period_total == c.period_total - in_quarter
+            assert line.cumulative == c.cumulative - so_far
+            assert (line.appraisal, line.annual_total, line.grade) == (None, None, "")
+            assert not line.held_back
+            if not late:
+                assert line.rank == c.rank
+            checked += 1
+        # Ranked on the cumulative points, cleared members not ranked.
+        ranked = [
+            SimpleNamespace(cumulative=line.cumulative, cleared=line.cleared, rank=None)
+            for line in lines
+        ]
+        evaluation_services.rank_lines(ranked, annual=False)
+        assert [r.rank for r in ranked] == [line.rank for line in lines]
+    assert checked > 50
+
+
+def test_last_years_annual_results_are_archived_and_graded_by_the_rules(year):
+    rule_set = RuleSet.in_force(LAST_YEAR)
+    assert rule_set is not None and rule_set.published_at.date() == datetime.date(LAST_YEAR, 1, 2)
+    scoring_rules = rule_set.scoring_rules()
+    assert not PointsEntry.objects.filter(year=LAST_YEAR).exists()  # a summary, no ledger
+    annual = list(
+        Assessment.objects.filter(year=LAST_YEAR).select_related("notice__archive", "branch")
+    )
+    assert {a.period for a in annual} == {"Y"} and len(annual) > 100
+    assert {a.status for a in annual} == {Assessment.Status.APPROVED}
+    january = datetime.date(YEAR, 1, 1)
+    appraisals = {a.member_id: a for a in Appraisal.objects.filter(year=LAST_YEAR)}
+    grades = Counter()
+    for a in annual:
+        assert a.rule_set_id == rule_set.pk and a.meeting_date.year == YEAR
+        notice = a.notice
+        assert notice.status == Notice.Status.ARCHIVED
+        assert notice.archive.content_hash == evaluation_services.content_hash(
+            notice.archive.snapshot
+        )
+        assert notice.archive.snapshot["annual"] and notice.archive.snapshot["year"] == LAST_YEAR
+        lines = list(a.lines.select_related("member"))
+        assert a.members_expected == len(lines)
+        on_roll = set(
+            RollPeriod.objects.filter(branch=a.branch, start=january).values_list(
+                "member_id", flat=True
+            )
+        )
+        for line in lines:
+            assert line.member_id in on_roll and line.member.joined_party.year < LAST_YEAR
+            assert line.base == scoring_rules.base_scores[line.category]
+            assert line.grade == rules.grade_for(
+                scoring_rules, line.category, line.annual_total, line.cleared
+            )
+            assert (
+                line.period_total
+                == line.cumulative
+                == (line.base + line.bonus + line.deductions + line.corrections)
+            )
+            if line.cleared:
+                assert line.annual_total == 0 and line.grade == rules.UNQUALIFIED
+                continue
+            appraisal = appraisals[line.member_id]
+            assert line.appraisal == appraisal.score and appraisal.branch_id == a.branch_id
+            assert line.annual_total == max(Decimal(0), line.period_total + line.appraisal)
+            if appraisal.ballots:
+                assert sum(appraisal.ballots) == a.members_present
+                e, q, b, u = appraisal.ballots
+                assert appraisal.score == rules.appraisal_from_ballots(
+                    scoring_rules, excellent=e, qualified=q, basic=b, unqualified=u
+                )
+            else:
+                assert appraisal.source == Appraisal.Source.RESIDENCE
+                assert appraisal.source_organisation and line.category == "C"
+            grades[line.grade] += 1
+        ranked = [
+            SimpleNamespace(annual_total=line.annual_total, cleared=line.cleared, rank=None)
+            for line in lines
+        ]
+        evaluation_services.rank_lines(ranked, annual=True)
+        assert [r.rank for r in ranked] == [line.rank for line in lines]
+    total = grades.total()
+    assert grades[rules.QUALIFIED] > total / 2
+    assert 0.1 < grades[rules.EXCELLENT] / total < 0.35
+    assert (grades[rules.BASIC] + grades[rules.UNQUALIFIED]) / total < 0.05
+
+
+def test_talks_for_basic_members_and_one_open_appeal_for_the_township(year):
+    basic = set(
+        AssessmentLine.objects.filter(assessment__year=LAST_YEAR, grade=rules.BASIC).values_list(
+            "member_id", flat=True
+        )
+    )
+    for follow_up in FollowUp.objects.all():
+        assert follow_up.year == LAST_YEAR and follow_up.kind == FollowUp.Kind.TALK
+        assert follow_up.member_id in basic and follow_up.date <= TODAY
+        assert follow_up.who.startswith("党支部书记") and follow_up.notes
+        assert follow_up.recorded_at <= year.now
+    (appeal,) = Appeal.objects.select_related("branch__township")
+    assert appeal.status == Appeal.Status.OPEN and appeal.year == LAST_YEAR
+    assert appeal.branch.name == "东阳涧村" and appeal.member_id in basic
+    notice = Notice.objects.get(assessment__branch=appeal.branch, assessment__year=LAST_YEAR)
+    assert notice.start_date <= appeal.received_on <= TODAY
+    assert not FollowUp.objects.filter(member=appeal.member_id).exists()
+    township = Township.objects.get(name="东村镇")
+    assert any("申诉" in task.text for task in township_tasks(township, today=TODAY))
+
+
+def test_no_notice_shows_an_id_number_a_phone_or_more_than_the_public_fields(year):
+    public = {"no", "name", "category", "cleared", "rank", "appraisal", "annual_total", "grade"}
+    public |= {"base", "bonus", "deductions", "corrections", "period_total", "cumulative"}
+    secrets = set()
+    for id_number, phone in Member.objects.values_list("id_number", "phone"):
+        secrets.add(id_number)
+        if phone:
+            secrets.add(phone)
+    texts = []
+    for notice in Notice.objects.all():
+        for row in notice.rows:
+            assert set(row) <= public
+        texts.append(json.dumps([notice.title, notice.objection_channel, notice.rows]))
+    for archive in ArchivedNotice.objects.all():
+        texts.append(json.dumps(archive.snapshot, ensure_ascii=False))
+    assert len(texts) > 500
+    for text in texts:
+        assert not ID_NUMBER.search(text) and not MOBILE.search(text)
+        assert not any(secret in text for secret in secrets)
+
+
+def test_assessments_are_seeded_once_per_county(year):
+    with pytest.raises(ValueError, match="already has assessments"):
+        seed_assessments(year.county, rng=random.Random(SEED), today=TODAY)
+
+
+def test_the_command_seeds_the_assessments_unless_told_not_to(year):
+    out = StringIO()
+    call_command(
+        "seed_demo", "--force", "--seed", "5", "--rural-members", "200",
+        "--today", TODAY.isoformat(), stdout=out,
+    )  # fmt: skip
+    assert "Assessments, county 2: " in out.getvalue()
+    branches = Branch.objects.filter(township__name__endswith="（2）")
+    # (a branch of one or two members may have nobody left on the roll by the third quarter)
+    q3 = Assessment.objects.filter(branch__in=branches, year=YEAR, period="Q3").count()
+    assert branches.count() - 5 <= q3 <= branches.count()
+    assert ArchivedNotice.objects.filter(branch__in=branches, year=LAST_YEAR).exists()
+    assert RuleSet.objects.filter(year=LAST_YEAR).count() == 1  # last year's is reused
+
+    out = StringIO()
+    call_command(
+        "seed_demo", "--force", "--no-activity", "--rural-members", "200",
+        "--today", TODAY.isoformat(), stdout=out,
+    )  # fmt: skip
+    assert "Assessments" not in out.getvalue()
+    assert not Assessment.objects.filter(branch__township__name__endswith="（3）").exists()

@@ -7,6 +7,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from evaluations.demo import seed_assessments
 from members import demo
 from members.demo_data import TOTAL_RURAL_MEMBERS
 from members.models import Township
@@ -49,8 +50,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-activity",
             action="store_true",
-            help="build only the organisation: no months, declarations or ledger entries "
-            "(load tests that want an empty year)",
+            help="build only the organisation: no months, declarations, ledger entries, "
+            "assessments or notices (load tests that want an empty year)",
         )
         parser.add_argument(
             "--if-empty",
@@ -97,10 +98,14 @@ class Command(BaseCommand):
 
         counties = result.counties
         activity = []
+        assessed = []
         if not options["no_activity"]:
             for county in counties:
                 rng = random.Random(f"lanxian-activity:{options['seed']}:{county.plan.county}")
                 activity.append(seed_year_activity(county, rng=rng, today=county.plan.today))
+                # Quarterly meetings, notices and archives; last year's annual results.
+                rng = random.Random(f"lanxian-assessments:{options['seed']}:{county.plan.county}")
+                assessed.append(seed_assessments(county, rng=rng, today=county.plan.today))
         numbers = ", ".join(str(c.plan.county) for c in counties)
         self.stdout.write(
             f"Built {len(counties)} demo {'county' if len(counties) == 1 else 'counties'} "
@@ -131,6 +136,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<18} {value}")
         for county, year in zip(counties, activity, strict=False):
             self.stdout.write(f"Year activity, county {county.plan.county}: {year.summary()}")
+        for county, evaluated in zip(counties, assessed, strict=False):
+            self.stdout.write(f"Assessments, county {county.plan.county}: {evaluated.summary()}")
 
         if result.users:
             self.stdout.write(f"Demo logins (demo only, password {demo.DEMO_PASSWORD}):")
