@@ -42,8 +42,11 @@ format: $(STAMP)
 
 check: lint test
 
+# County scale on SQLite and PostgreSQL (about 10 minutes); `make bench BENCH_ARGS="--scale all"`
+# adds the province (100 counties on PostgreSQL: about an hour). Writes docs/benchmarks.md.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	DEBUG=0 SECRET_KEY=bench-only $(PY) manage.py bench
+	DEBUG=0 SECRET_KEY=bench-only $(PY) manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

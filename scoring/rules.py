@@ -27,6 +27,7 @@ Decisions the spec leaves open (kept here so that callers know them):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -101,6 +102,18 @@ def _exact(value: object, what: str = "数值") -> Fraction:
 def _round_half_up(x: Fraction, places: int) -> Decimal:
     if places < 0:
         raise ValueError("places must be >= 0")
+    if not x:
+        return _ZERO_PLACES[places] if places < len(_ZERO_PLACES) else Decimal((0, (0,), -places))
+    return _round_nonzero(x, places)
+
+
+# A points card or an assessment rounds the same few values (base shares, item points) over and
+# over: rounding is pure, so the results are remembered. Zero, the commonest, needs no rounding.
+_ZERO_PLACES = tuple(Decimal((0, (0,), -places)) for places in range(4))
+
+
+@functools.lru_cache(maxsize=8192)
+def _round_nonzero(x: Fraction, places: int) -> Decimal:
     negative = x < 0
     magnitude = abs(x) * 10**places
     # floor(magnitude + 1/2), in integers
@@ -291,7 +304,21 @@ class _Exact:
 
 
 def _exact_period(rules: ScoringRules, member: MemberYear, months: Iterable[int]) -> _Exact:
+    """The exact sums of ``months``, remembered on ``member`` for ``rules`` (both immutable):
+    a points card asks for the same month up to four times (the month, its running total, its
+    quarter, the year) and for the same quarter twice."""
     wanted = frozenset(_check_month(m) for m in months)
+    memo = member.__dict__.get("_periods")
+    if memo is None or memo[0] is not rules:
+        memo = (rules, {})
+        object.__setattr__(member, "_periods", memo)
+    found = memo[1].get(wanted)
+    if found is None:
+        found = memo[1][wanted] = _sum_period(rules, member, wanted)
+    return found
+
+
+def _sum_period(rules: ScoringRules, member: MemberYear, wanted: frozenset[int]) -> _Exact:
     base = sum((base_share(rules, member.months[m]) for m in wanted if m in member.months), _ZERO)
     bonus = deductions = corrections = _ZERO
     cleared = False

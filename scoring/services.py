@@ -438,27 +438,17 @@ def deduction_record(
     by,
 ) -> PointsEntry:
     """A deduction decided by the branch committee (members never declare their own)."""
-    branch_month = _lock_open_month(branch=branch, year=year, month=month)
-    _check_on_roll(member=member, branch=branch, year=year, month=month)
-    _check_date_in_month(occurred_on=occurred_on, year=year, month=month)
-    if not reason.strip():
-        raise ValidationError({"reason": "请写明扣分事由。"})
-    category = member.category_in(datetime.date(year, month, 1))
-    _check_item(
-        item=item, branch_month=branch_month, kind=RuleItem.Kind.DEDUCTION, category=category
-    )
-    return PointsEntry.objects.create(
+    return _committee_entry(
+        kind=PointsEntry.Kind.DEDUCTION,
         member=member,
         branch=branch,
         year=year,
         month=month,
-        kind=PointsEntry.Kind.DEDUCTION,
-        points=item.points_min,
         item=item,
-        rule_set=branch_month.rule_set,
         occurred_on=occurred_on,
-        reason=reason.strip(),
-        created_by=by,
+        reason=reason,
+        missing_reason="请写明扣分事由。",
+        by=by,
     )
 
 
@@ -478,19 +468,44 @@ def clearing_record(
     """A clearing item (一次性清除全年所有积分), confirmed by the branch secretary."""
     if not confirmed:
         raise ValidationError({"confirmed": "清除全年积分须由支部书记确认。"})
+    return _committee_entry(
+        kind=PointsEntry.Kind.CLEARING,
+        member=member,
+        branch=branch,
+        year=year,
+        month=month,
+        item=item,
+        occurred_on=occurred_on,
+        reason=reason,
+        missing_reason="请写明事由。",
+        by=by,
+    )
+
+
+def _committee_entry(
+    *, kind, member, branch, year, month, item, occurred_on, reason, missing_reason, by
+) -> PointsEntry:
+    """The guards and the ledger line shared by deductions and clearing items: an open month,
+    a member on the roll, a date in the month, a reason, an item that applies."""
     branch_month = _lock_open_month(branch=branch, year=year, month=month)
     _check_on_roll(member=member, branch=branch, year=year, month=month)
     _check_date_in_month(occurred_on=occurred_on, year=year, month=month)
     if not reason.strip():
-        raise ValidationError({"reason": "请写明事由。"})
-    _check_item(item=item, branch_month=branch_month, kind=RuleItem.Kind.CLEARING, category=None)
+        raise ValidationError({"reason": missing_reason})
+    # Clearing items apply to every category; deduction items may exempt some (e.g. † for D).
+    category = (
+        member.category_in(datetime.date(year, month, 1))
+        if kind == PointsEntry.Kind.DEDUCTION
+        else None
+    )
+    _check_item(item=item, branch_month=branch_month, kind=kind, category=category)
     return PointsEntry.objects.create(
         member=member,
         branch=branch,
         year=year,
         month=month,
-        kind=PointsEntry.Kind.CLEARING,
-        points=Decimal("0"),
+        kind=kind,
+        points=item.points_min if kind == PointsEntry.Kind.DEDUCTION else Decimal("0"),
         item=item,
         rule_set=branch_month.rule_set,
         occurred_on=occurred_on,

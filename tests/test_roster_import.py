@@ -604,3 +604,25 @@ def test_parsing_costs_two_queries_whatever_the_number_of_rows(county, django_as
     with django_assert_num_queries(2):  # existing ID numbers; category history of own members
         preview = roster.parse_roster(file, county.branch)
     assert preview.count("create") == 40
+
+
+def test_applying_costs_a_fixed_number_of_queries_whatever_the_number_of_new_rows(county):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def apply(rows: int) -> int:
+        file = io.BytesIO(xlsx_bytes([one_row() for _ in range(rows)]))
+        preview = roster.parse_roster(file, county.branch)
+        with CaptureQueriesContext(connection) as queries:
+            result = roster.apply_roster(preview, county.branch, county.secretary_user)
+        assert result.created == rows
+        return len(queries)
+
+    assert apply(3) == apply(40)
+    numbers = list(
+        Member.objects.filter(branch=county.branch)
+        .order_by("pk")
+        .values_list("card_number", flat=True)
+    )
+    assert len(set(numbers)) == len(numbers) == 44  # with 王建国; one number each, in order
+    assert numbers == sorted(numbers)
