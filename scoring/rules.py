@@ -224,6 +224,7 @@ class Entry:
         if self.kind not in ENTRY_KINDS:
             raise ValueError(f"未知的积分类型：{self.kind!r}")
         points = _exact(self.points, "分值")
+        object.__setattr__(self, "_exact_points", points)  # summed many times: converted once
         if self.kind == BONUS and points < 0:
             raise ValueError(f"贡献加分不能为负数：{self.points}")
         if self.kind == DEDUCTION and points > 0:
@@ -291,7 +292,11 @@ class _Exact:
 
     @property
     def total(self) -> Fraction:
-        return self.base + self.bonus + self.deductions + self.corrections
+        found = self.__dict__.get("_total")  # immutable: summed once
+        if found is None:
+            found = _sum_exact((self.base, self.bonus, self.deductions, self.corrections))
+            object.__setattr__(self, "_total", found)
+        return found
 
     def rounded(self) -> PeriodResult:
         return PeriodResult(
@@ -304,38 +309,78 @@ class _Exact:
 
 
 def _exact_period(rules: ScoringRules, member: MemberYear, months: Iterable[int]) -> _Exact:
-    """The exact sums of ``months``, remembered on ``member`` for ``rules`` (both immutable):
-    a points card asks for the same month up to four times (the month, its running total, its
-    quarter, the year) and for the same quarter twice."""
+    """The exact sums of ``months``, remembered on ``member`` for ``rules`` (both immutable).
+
+    A points card asks for the same month up to four times (the month, its running total, its
+    quarter, the year) and for the same quarter twice: each month is summed from the entries
+    once, a longer period from its months.
+    """
     wanted = frozenset(_check_month(m) for m in months)
     memo = member.__dict__.get("_periods")
     if memo is None or memo[0] is not rules:
-        memo = (rules, {})
+        memo = (rules, {}, {})  # the rules, sums by months, base shares by category
         object.__setattr__(member, "_periods", memo)
     found = memo[1].get(wanted)
     if found is None:
-        found = memo[1][wanted] = _sum_period(rules, member, wanted)
+        if len(wanted) == 1:
+            found = _sum_month(rules, member, next(iter(wanted)), memo[2])
+        else:
+            parts = [_exact_period(rules, member, (m,)) for m in sorted(wanted)]
+            found = _Exact(
+                _sum_exact(p.base for p in parts),
+                _sum_exact(p.bonus for p in parts),
+                _sum_exact(p.deductions for p in parts),
+                _sum_exact(p.corrections for p in parts),
+                any(p.cleared for p in parts),
+            )
+        memo[1][wanted] = found
     return found
 
 
-def _sum_period(rules: ScoringRules, member: MemberYear, wanted: frozenset[int]) -> _Exact:
-    base = sum((base_share(rules, member.months[m]) for m in wanted if m in member.months), _ZERO)
-    bonus = deductions = corrections = _ZERO
+def _sum_month(rules: ScoringRules, member: MemberYear, month: int, shares: dict) -> _Exact:
+    base = _ZERO
+    if month in member.months:
+        category = member.months[month]
+        base = shares.get(category)
+        if base is None:
+            base = shares[category] = base_share(rules, category)
+    bonus, deductions, corrections = [], [], []
     cleared = False
     # Entries count in their own month whether or not the member was on the roll that month
     # (see the module docstring).
     for entry in member.entries:
-        if entry.month not in wanted:
+        if entry.month != month:
             continue
         if entry.kind == BONUS:
-            bonus += _exact(entry.points)
+            bonus.append(entry._exact_points)
         elif entry.kind == DEDUCTION:
-            deductions += _exact(entry.points)
+            deductions.append(entry._exact_points)
         elif entry.kind == CORRECTION:
-            corrections += _exact(entry.points)
+            corrections.append(entry._exact_points)
         else:  # CLEARING: its points are ignored
             cleared = True
-    return _Exact(base, bonus, deductions, corrections, cleared)
+    return _Exact(base, _sum_exact(bonus), _sum_exact(deductions), _sum_exact(corrections), cleared)
+
+
+# Every figure is on this grid whenever the base scores and the points have at most 2 decimals
+# (as stored): a monthly share base / 12 is a whole number of 1/1200 points.
+_GRID = 1200
+
+
+def _sum_exact(values: Iterable[Fraction]) -> Fraction:
+    """The exact sum, added as integers in 1/1200 points where a value is on that grid (fast),
+    as fractions where it is not."""
+    if isinstance(values, list) and len(values) < 2:
+        return values[0] if values else _ZERO
+    units, rest = 0, _ZERO
+    for value in values:
+        denominator = value.denominator
+        if _GRID % denominator:
+            rest += value
+        else:
+            units += value.numerator * (_GRID // denominator)
+    total = Fraction(units, _GRID)
+    return total + rest if rest else total
 
 
 # --------------------------------------------------------------------------- periods
