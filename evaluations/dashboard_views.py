@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from openpyxl.styles import Font
@@ -30,7 +30,7 @@ from evaluations import dashboards
 from evaluations.dashboards import Scope
 from lanxian_points.xlsx import Column, XlsxExporter
 from members.models import Category, Official
-from members.scope import get_branch, get_township, require_role
+from members.scope import get_branch, get_township, only_methods, require_role
 from scoring import rules
 from scoring.models import PointsEntry
 
@@ -47,9 +47,7 @@ MONTH_CHART_HEIGHT = 160  # px of bars, above and below the zero line together
 def _not_get(request):
     """Pages and exports are read-only: anything but GET/HEAD is 405 — after the scope check, so
     that a POST outside the user's scope is a 404 like everything else."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
-    return None
+    return only_methods(request, "GET", "HEAD")
 
 
 def _year(year: int, on: datetime.date) -> int:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,13 @@ from django.views.decorators.http import require_http_methods
 
 from members.card_links import active_token_subquery, qr_svg
 from members.models import Branch, CardLink, Member, RollPeriod
-from members.scope import get_branch, get_member, official_of, require_secretary
+from members.scope import (
+    get_branch,
+    get_member,
+    official_of,
+    only_methods,
+    require_secretary,
+)
 from members.views import apply_validation_error
 from scoring import ledger, rules, services
 from scoring.forms_card import CorrectionForm, month_value
@@ -100,9 +106,7 @@ def _check_year(year: int) -> None:
 def _read_only(request):
     """Read-only pages refuse other methods only AFTER the scope check, so that another
     branch's card answers 404 to a POST as to a GET (see members.scope)."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
-    return None
+    return only_methods(request, "GET", "HEAD")
 
 
 def _build_card(
