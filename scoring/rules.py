@@ -104,7 +104,7 @@ def _round_half_up(x: Fraction, places: int) -> Decimal:
         raise ValueError("places must be >= 0")
     if not x:
         return _ZERO_PLACES[places] if places < len(_ZERO_PLACES) else Decimal((0, (0,), -places))
-    return _round_nonzero(x, places)
+    return _round_nonzero(x.numerator, x.denominator, places)
 
 
 # A points card or an assessment rounds the same few values (base shares, item points) over and
@@ -113,14 +113,11 @@ _ZERO_PLACES = tuple(Decimal((0, (0,), -places)) for places in range(4))
 
 
 @functools.lru_cache(maxsize=8192)
-def _round_nonzero(x: Fraction, places: int) -> Decimal:
-    negative = x < 0
-    magnitude = abs(x) * 10**places
-    # floor(magnitude + 1/2), in integers
-    n = (2 * magnitude.numerator + magnitude.denominator) // (2 * magnitude.denominator)
-    digits = tuple(int(d) for d in str(n))
+def _round_nonzero(numerator: int, denominator: int, places: int) -> Decimal:
+    # floor(|x| * 10**places + 1/2), in integers
+    n = (2 * abs(numerator) * 10**places + denominator) // (2 * denominator)
     # no "-0.00": a value that rounds to zero is plain zero
-    return Decimal((1 if negative and n else 0, digits, -places))
+    return Decimal(f"-{n}e-{places}" if numerator < 0 and n else f"{n}e-{places}")
 
 
 def round_points(x: Fraction | Decimal | int, places: int = 2) -> Decimal:
@@ -315,15 +312,22 @@ def _exact_period(rules: ScoringRules, member: MemberYear, months: Iterable[int]
     quarter, the year) and for the same quarter twice: each month is summed from the entries
     once, a longer period from its months.
     """
-    wanted = frozenset(_check_month(m) for m in months)
     memo = member.__dict__.get("_periods")
     if memo is None or memo[0] is not rules:
-        memo = (rules, {}, {})  # the rules, sums by months, base shares by category
+        memo = (rules, {}, {})  # the rules, sums by month or months, base shares by category
         object.__setattr__(member, "_periods", memo)
+    # One month (most calls) is remembered under the month itself, a longer period under the
+    # set of its months. (``type(...) is int``: a bool is no month, as _check_month says.)
+    if type(months) is tuple and len(months) == 1 and type(months[0]) is int:
+        wanted = _check_month(months[0])
+    else:
+        wanted = frozenset(_check_month(m) for m in months)
+        if len(wanted) == 1:
+            wanted = next(iter(wanted))
     found = memo[1].get(wanted)
     if found is None:
-        if len(wanted) == 1:
-            found = _sum_month(rules, member, next(iter(wanted)), memo[2])
+        if type(wanted) is int:
+            found = _sum_month(rules, member, wanted, memo[2])
         else:
             parts = [_exact_period(rules, member, (m,)) for m in sorted(wanted)]
             found = _Exact(
