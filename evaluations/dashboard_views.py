@@ -29,8 +29,8 @@ from openpyxl.utils import get_column_letter
 from evaluations import dashboards
 from evaluations.dashboards import Scope
 from lanxian_points.xlsx import Column, XlsxExporter
-from members.models import Category, Official
-from members.scope import get_branch, get_township, only_methods, require_role
+from members.models import Category
+from members.scope import get_branch, get_county, get_township, only_methods
 from scoring import rules
 from scoring.models import PointsEntry
 
@@ -180,11 +180,11 @@ def township_dashboard_export(request, pk, year):
 
 
 def county_dashboard(request, year):
-    require_role(request, Official.Role.COUNTY)
+    county = get_county(request)
     if response := _not_get(request):
         return response
     on = dashboards.today()
-    board = dashboards.county_dashboard(_year(year, on), on)
+    board = dashboards.county_dashboard(county, _year(year, on), on)
     behind = [b for b in board.branches if b.late][:20]
     for township in board.townships:
         township.dashboard_url = reverse("township_dashboard", args=[township.pk, year])
@@ -210,11 +210,11 @@ def county_dashboard(request, year):
 
 
 def county_dashboard_export(request, year):
-    require_role(request, Official.Role.COUNTY)
+    county = get_county(request)
     if response := _not_get(request):
         return response
     on = dashboards.today()
-    board = dashboards.county_dashboard(_year(year, on), on)
+    board = dashboards.county_dashboard(county, _year(year, on), on)
     export = DashboardExport(board)
     return export.as_response(f"{board.scope.name}_{year}年积分工作台.xlsx")
 
@@ -328,8 +328,7 @@ def township_entries(request, pk, export=False):
 
 
 def county_entries(request, export=False):
-    require_role(request, Official.Role.COUNTY)
-    return _entries(request, Scope(), export=export)
+    return _entries(request, Scope(county=get_county(request)), export=export)
 
 
 def _members(request, scope: Scope, *, export: bool):
@@ -376,8 +375,7 @@ def township_members(request, pk, export=False):
 
 
 def county_members(request, export=False):
-    require_role(request, Official.Role.COUNTY)
-    return _members(request, Scope(), export=export)
+    return _members(request, Scope(county=get_county(request)), export=export)
 
 
 # --- Rankings ----------------------------------------------------------------------------------
@@ -464,20 +462,20 @@ def township_honour_export(request, pk, year):
 
 
 def county_honour(request, year):
-    require_role(request, Official.Role.COUNTY)
+    county = get_county(request)
     if response := _not_get(request):
         return response
     on = dashboards.today()
-    roll = dashboards.honour(Scope(), _year(year, on), on)
+    roll = dashboards.honour(Scope(county=county), _year(year, on), on)
     return _honour_page(request, roll, **_years(year, on))
 
 
 def county_honour_export(request, year):
-    require_role(request, Official.Role.COUNTY)
+    county = get_county(request)
     if response := _not_get(request):
         return response
     on = dashboards.today()
-    roll = dashboards.honour(Scope(), _year(year, on), on)
+    roll = dashboards.honour(Scope(county=county), _year(year, on), on)
     return HonourExport(roll).as_response(f"{roll.scope.name}_{year}年光荣榜.xlsx")
 
 

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
@@ -52,7 +51,7 @@ from evaluations.models import (
     Period,
 )
 from evaluations.services import QUARTER_PERIODS, period_months, public_order, rank_lines
-from members.models import Branch, CategoryChange, RollPeriod, Township
+from members.models import Branch, CategoryChange, County, RollPeriod, Township
 from scoring import rules
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
 
@@ -88,10 +87,16 @@ def reference_month(year: int, on: datetime.date) -> int:
 
 @dataclass(frozen=True)
 class Scope:
-    """The county (no township, no branch), one township, or one branch."""
+    """One county, one township, or one branch — never "everything": a database may hold many
+    counties (the province scale), and a county admin sees their own."""
 
+    county: County | None = None
     township: Township | None = None
     branch: Branch | None = None
+
+    def __post_init__(self):
+        if self.county is None and self.township is None and self.branch is None:
+            raise ValueError("a scope names a county, a township or a branch")
 
     def on(self, path: str = "branch") -> dict:
         """Filter keywords for a model reached through ``path`` (a Branch foreign key)."""
@@ -99,7 +104,21 @@ class Scope:
             return {path: self.branch.pk}
         if self.township is not None:
             return {f"{path}__township": self.township.pk}
-        return {}
+        return {f"{path}__township__county": self.county.pk}
+
+    def branches(self):
+        if self.branch is not None:
+            return Branch.objects.filter(pk=self.branch.pk)
+        if self.township is not None:
+            return Branch.objects.filter(township=self.township)
+        return Branch.objects.filter(township__county=self.county)
+
+    def townships(self):
+        if self.township is not None:
+            return Township.objects.filter(pk=self.township.pk)
+        if self.branch is not None:
+            return Township.objects.filter(pk=self.branch.township_id)
+        return Township.objects.filter(county=self.county)
 
     @property
     def name(self) -> str:
@@ -107,7 +126,7 @@ class Scope:
             return self.branch.name
         if self.township is not None:
             return self.township.name
-        return settings.COUNTY_NAME
+        return self.county.name
 
 
 # --- Members and their points so far -----------------------------------------------------------
@@ -215,12 +234,10 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
     scoring_rules = scoring_rules_for(year)
     base = {c: _cents(scoring_rules.base_scores[c]) for c in CATEGORIES}
     cutoffs = {c: [_cents(v) for v in scoring_rules.cutoffs[c]] for c in CATEGORIES}
-    county = scope.township is None and scope.branch is None
     branches = {branch.pk: branch for branch in branches_in(scope)}
     in_scope = set(branches)
     ids = population(scope, year, ref_month).values("member_id")
-    # For the county every member counts: no need to ask the database for the list first.
-    mine = {} if county else {"member_id__in": ids}
+    mine = {"member_id__in": ids}
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 1)
 
     # Roll periods of the year, as month intervals; the period covering the reference month in
@@ -263,7 +280,7 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
 
     # Ledger sums in cents, one row per member: entries in any branch, for the points; those
     # recorded in scope, for the counts of deductions and clearing items.
-    here = {} if county else {"branch_id__in": sorted(in_scope)}
+    here = {"branch_id__in": sorted(in_scope)}
     sums = {
         row[0]: row[1:]
         for row in PointsEntry.objects.filter(**mine, year=year, month__lte=ref_month)
@@ -696,11 +713,10 @@ class BranchProgress:
 
 
 def branches_in(scope: Scope):
-    branches = Branch.objects.filter(**({"township": scope.township} if scope.township else {}))
-    if scope.branch is not None:
-        branches = branches.filter(pk=scope.branch.pk)
-    return branches.select_related("township").order_by(
-        "township__position", "township__name", "position", "name", "pk"
+    return (
+        scope.branches()
+        .select_related("township")
+        .order_by("township__position", "township__name", "position", "name", "pk")
     )
 
 
@@ -1099,13 +1115,13 @@ def township_dashboard(township: Township, year: int, on: datetime.date | None =
     )
 
 
-def county_dashboard(year: int, on: datetime.date | None = None) -> Dashboard:
+def county_dashboard(county: County, year: int, on: datetime.date | None = None) -> Dashboard:
     """The county's year: townships, the branches most behind, grades, the 光荣榜.
 
     A fixed number of queries (about 19) whatever the number of townships, branches, members."""
     on = on or today()
     ref_month = reference_month(year, on)
-    scope = Scope()
+    scope = Scope(county=county)
     branches = branch_progress(scope, year, ref_month, on)
     counted = member_points(scope, year, ref_month)
     groups = cells(counted)
@@ -1117,7 +1133,7 @@ def county_dashboard(year: int, on: datetime.date | None = None) -> Dashboard:
     for member in counted:
         residents[branch_township[member.branch_id]].append(member)
     summaries = []
-    for township in Township.objects.order_by("position", "name", "pk"):
+    for township in scope.townships().order_by("position", "name", "pk"):
         own = [b for b in branches if b.township_id == township.pk]  # late first already
         summaries.append(
             TownshipSummary(
@@ -1263,7 +1279,7 @@ def honour(scope: Scope, year: int, on: datetime.date | None = None) -> Honour:
     residents: dict[int, list[MemberPoints]] = defaultdict(list)
     for member in members:
         residents[member.branch.township_id].append(member)
-    townships = Township.objects.order_by("position", "name", "pk")
+    townships = scope.townships().order_by("position", "name", "pk")
     return Honour(
         scope,
         year,

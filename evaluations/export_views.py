@@ -3,14 +3,12 @@ period. Every look-up goes through the scope helpers: outside the user's scope i
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from evaluations.exports import AssessmentResultsExport, PeriodResultsExport, period_assessments
 from evaluations.models import Assessment, Period
-from members.models import Official
-from members.scope import get_township, only_methods, require_role
+from members.scope import get_county, get_township, only_methods
 
 
 def _period(period: str) -> str:
@@ -43,12 +41,11 @@ def township_results_export(request, pk, year, period):
 
 
 def county_results_export(request, year, period):
-    """Every confirmed or approved assessment of the period in the county (county only)."""
+    """Every confirmed or approved assessment of the period in the admin's county."""
     period = _period(period)
-    require_role(request, Official.Role.COUNTY)
+    county = get_county(request)
     if refused := only_methods(request, "GET"):
         return refused
-    export = PeriodResultsExport(
-        period_assessments(year, period), year=year, period=period, where=settings.COUNTY_NAME
-    )
+    assessments = period_assessments(year, period).filter(branch__township__county=county)
+    export = PeriodResultsExport(assessments, year=year, period=period, where=county.name)
     return export.as_response(export.filename())

@@ -4,6 +4,7 @@ from members.models import (
     Branch,
     CardLink,
     CategoryChange,
+    County,
     Member,
     Official,
     RollPeriod,
@@ -11,10 +12,17 @@ from members.models import (
 )
 
 
-@admin.register(Township)
-class TownshipAdmin(admin.ModelAdmin):
+@admin.register(County)
+class CountyAdmin(admin.ModelAdmin):
     list_display = ["name", "position"]
     list_editable = ["position"]
+
+
+@admin.register(Township)
+class TownshipAdmin(admin.ModelAdmin):
+    list_display = ["name", "county", "position"]
+    list_editable = ["position"]
+    list_filter = ["county"]
 
 
 @admin.register(Branch)
@@ -64,8 +72,8 @@ class MemberAdmin(admin.ModelAdmin):
 
 @admin.register(Official)
 class OfficialAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "township", "branch"]
-    list_filter = ["role", "township"]
+    list_display = ["user", "role", "county", "township", "branch"]
+    list_filter = ["role", "county", "township"]
     search_fields = ["user__username", "user__first_name", "branch__name"]
     autocomplete_fields = ["branch"]
 

@@ -35,6 +35,7 @@ from django.utils import timezone
 from members.demo_data import (
     COMMUNITIES,
     COUNTY_AREA_CODE,
+    COUNTY_NAME,
     TOTAL_RURAL_MEMBERS,
     TOWNSHIP_NAMES,
     VILLAGES,
@@ -43,7 +44,15 @@ from members.demo_data import (
     demo_members,
 )
 from members.idcard import age_on
-from members.models import Branch, CategoryChange, Member, Official, RollPeriod, Township
+from members.models import (
+    Branch,
+    CategoryChange,
+    County,
+    Member,
+    Official,
+    RollPeriod,
+    Township,
+)
 from members.names import pinyin_sort_key
 from members.services import format_card_number
 
@@ -338,6 +347,7 @@ def plan_county(
 @dataclass
 class BuiltCounty:
     plan: CountyPlan
+    county: County
     townships: dict[str, Township]  # by (suffixed) name
     branches: dict[tuple[str, str], Branch]  # by (township name, branch name)
     members: list[Member] = field(default_factory=list)  # in plan order, with pks
@@ -361,9 +371,11 @@ def build_county(plan: CountyPlan) -> BuiltCounty:
 
     One transaction; ``bulk_create`` in batches of :data:`BATCH_SIZE`, using the returned pks.
     """
-    base = (plan.county - 1) * len(plan.townships)
+    county = County.objects.create(
+        name=county_township_name(COUNTY_NAME, plan.county), position=plan.county
+    )
     townships = Township.objects.bulk_create(
-        [Township(name=name, position=base + i) for i, name in enumerate(plan.townships, 1)]
+        [Township(county=county, name=name, position=i) for i, name in enumerate(plan.townships, 1)]
     )
     by_name = {t.name: t for t in townships}
     branches = Branch.objects.bulk_create(
@@ -426,6 +438,7 @@ def build_county(plan: CountyPlan) -> BuiltCounty:
     CategoryChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
     return BuiltCounty(
         plan=plan,
+        county=county,
         townships=by_name,
         branches={(b.township.name, b.name): b for b in branches},
         members=members,
@@ -486,7 +499,13 @@ def create_demo_users(
         if demo.township:
             township = built.townships[county_township_name(demo.township, built.plan.county)]
         branch = built.branch(demo.branch[1], demo.branch[0]) if demo.branch else None
-        Official.objects.create(user=user, role=demo.role, township=township, branch=branch)
+        Official.objects.create(
+            user=user,
+            role=demo.role,
+            county=built.county if is_county else None,
+            township=township,
+            branch=branch,
+        )
         created.append(user)
     return created, skipped
 

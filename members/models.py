@@ -38,20 +38,43 @@ class Gender(models.TextChoices):
 
 
 class ScopedQuerySet(models.QuerySet):
-    """`visible_to(user)` names the only way views read scoped rows (see `scope_filter`)."""
+    """`visible_to(user)` names the only way views read scoped rows.
+
+    Each subclass names the path from its model to the township and to the branch; the path to
+    the county is the township's ``county`` one step further."""
 
     township_path: str = ""
     branch_path: str = ""
+
+    @property
+    def county_path(self) -> str:
+        return "county" if self.township_path == "pk" else f"{self.township_path}__county"
 
     def visible_to(self, user):
         official = getattr(user, "official", None) if user.is_authenticated else None
         if official is None:
             return self.none()
         if official.role == Official.Role.COUNTY:
-            return self.all()
+            return self.filter(**{self.county_path: official.county_id})
         if official.role == Official.Role.TOWNSHIP:
             return self.filter(**{self.township_path: official.township_id})
         return self.filter(**{self.branch_path: official.branch_id})
+
+
+class County(models.Model):
+    """The top of the tree: one county's organisation department and everything under it.
+
+    A county admin sees their own county only; a database may hold many (the province scale)."""
+
+    name = models.CharField("县（市、区）", max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "县（市、区）"
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
 
 
 class TownshipQuerySet(ScopedQuerySet):
@@ -60,7 +83,10 @@ class TownshipQuerySet(ScopedQuerySet):
 
 
 class Township(models.Model):
-    name = models.CharField("乡镇", max_length=40, unique=True)
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="townships", verbose_name="县（市、区）"
+    )
+    name = models.CharField("乡镇", max_length=40)
     position = models.PositiveSmallIntegerField("排序", default=0)
 
     objects = TownshipQuerySet.as_manager()
@@ -68,6 +94,10 @@ class Township(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "乡镇"
         ordering = ["position", "name"]
+        constraints = [
+            # Two counties may both have a 城关镇; one county may not have two.
+            models.UniqueConstraint(fields=["county", "name"], name="township_unique_name"),
+        ]
 
     def __str__(self):
         return self.name
@@ -288,6 +318,9 @@ class Official(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="official"
     )
     role = models.CharField("角色", max_length=10, choices=Role.choices)
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, null=True, blank=True, verbose_name="县（市、区）"
+    )
     township = models.ForeignKey(
         Township, on_delete=models.PROTECT, null=True, blank=True, verbose_name="乡镇"
     )
@@ -300,17 +333,31 @@ class Official(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(role="county", township__isnull=True, branch__isnull=True)
-                    | Q(role="township", township__isnull=False, branch__isnull=True)
-                    | Q(role__in=["secretary", "assessor"], township__isnull=True)
-                    & Q(branch__isnull=False)
+                    Q(
+                        role="county",
+                        county__isnull=False,
+                        township__isnull=True,
+                        branch__isnull=True,
+                    )
+                    | Q(
+                        role="township",
+                        county__isnull=True,
+                        township__isnull=False,
+                        branch__isnull=True,
+                    )
+                    | Q(
+                        role__in=["secretary", "assessor"],
+                        county__isnull=True,
+                        township__isnull=True,
+                        branch__isnull=False,
+                    )
                 ),
                 name="official_scope_matches_role",
             )
         ]
 
     def __str__(self):
-        where = self.branch or self.township or "县委组织部"
+        where = self.branch or self.township or f"{self.county}县委组织部"
         return f"{self.user.get_username()}（{self.get_role_display()}，{where}）"
 
     @property
@@ -327,7 +374,7 @@ class Official(models.Model):
 
     def can_manage_roster(self, branch: Branch) -> bool:
         if self.is_county:
-            return True
+            return self.county_id == branch.township.county_id
         return self.role == self.Role.SECRETARY and self.branch_id == branch.pk
 
     def can_enter_points(self, branch: Branch) -> bool:

@@ -1,6 +1,6 @@
 """Scoped look-ups: the one way a view fetches an organisation object for the current user.
 
-Anything outside the user's township or branch answers 404 — not 403 — so the existence of
+Anything outside the user's county, township or branch answers 404 — not 403 — so the existence of
 another village's members is not revealed, on GET and POST alike.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 
-from members.models import Branch, Member, Official, Township
+from members.models import Branch, County, Member, Official, Township
 
 
 def official_of(request) -> Official:
@@ -24,6 +24,11 @@ def require_role(request, *roles: str) -> Official:
     if official.role not in roles:
         raise Http404
     return official
+
+
+def get_county(request) -> County:
+    """The county admin's own county (a database may hold several); everyone else gets 404."""
+    return require_role(request, Official.Role.COUNTY).county
 
 
 def get_township(request, pk) -> Township:

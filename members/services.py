@@ -201,6 +201,11 @@ def member_transfer(
     including the month of `date`; the new branch has them from the following month."""
     if to_branch.pk == member.branch_id:
         raise ValidationError({"to_branch": "转入党支部不能是当前党支部。"})
+    counties = Branch.objects.filter(pk__in=[member.branch_id, to_branch.pk]).values_list(
+        "township__county", flat=True
+    )
+    if len(set(counties)) != 1:
+        raise ValidationError({"to_branch": "只能转入本县的党支部；转到县外请办理“转出”。"})
     if not reason.strip():
         raise ValidationError({"reason": "请填写转接原因。"})
     _close_open_period(member=member, last_month=date, reason=f"转出：{reason}")

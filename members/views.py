@@ -68,8 +68,8 @@ def home(request):
 
 
 def county(request):
-    require_role(request, Official.Role.COUNTY)
-    townships = Township.objects.annotate(
+    official = require_role(request, Official.Role.COUNTY)
+    townships = Township.objects.visible_to(request.user).annotate(
         branch_count=Count("branches", distinct=True),
         member_count=Count(
             "branches__members",
@@ -82,7 +82,12 @@ def county(request):
         "branches": sum(t.branch_count for t in townships),
         "members": sum(t.member_count for t in townships),
     }
-    context = {"townships": townships, "totals": totals, "current_year": timezone.localdate().year}
+    context = {
+        "county": official.county,
+        "townships": townships,
+        "totals": totals,
+        "current_year": timezone.localdate().year,
+    }
     return render(request, "members/county.html", context)
 
 
@@ -228,10 +233,13 @@ def member_transfer(request, pk):
     member = get_member(request, pk)
     require_roster_manager(request, member.branch)
     # A secretary may send a member to any branch in the county: receiving branches are not
-    # "visible" to them, but the list of branch names is not confidential.
+    # "visible" to them, but the list of the county's branch names is not confidential. Leaving
+    # the county is 转出 (member_leave), not a transfer.
     form = TransferForm(
         request.POST or None,
-        branches=Branch.objects.exclude(pk=member.branch_id),
+        branches=Branch.objects.filter(township__county=member.branch.township.county_id).exclude(
+            pk=member.branch_id
+        ),
         initial={"date": timezone.localdate()},
     )
     from_branch_id = member.branch_id

@@ -1,7 +1,9 @@
 """Shared personas and a small county.
 
-The county has two townships. 东村镇 has two branches (东阳涧村 = "our" branch, 官桥村 = the
-neighbour in the same township); 岚城镇 has one (史家庄村 = another township).
+The county (岚县) has two townships. 东村镇 has two branches (东阳涧村 = "our" branch, 官桥村 =
+the neighbour in the same township); 岚城镇 has one (史家庄村 = another township). A second county
+(兴县) has one township (蔚汾镇) with one branch (城关村) and one member: the county admin of 岚县
+must never see it.
 
 Personas, one per role, each with a logged-in client:
 * county        — 县委组织部管理员, sees everything
@@ -10,6 +12,7 @@ Personas, one per role, each with a logged-in client:
 * assessor      — 东阳涧村 assessment-group member, reads that branch only
 * secretary_y   — 官桥村 secretary (same township, other branch)
 * township_2    — 岚城镇 official
+* county_x      — 兴县 county admin (sees 城关村 only)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from members import models as org
 from members import services
 from members.idcard import make_id_number
 from members.models import Branch, Member, Official, Township
@@ -65,9 +69,9 @@ def make_member(
     )
 
 
-def make_user(username: str, role: str, *, township=None, branch=None) -> User:
+def make_user(username: str, role: str, *, county=None, township=None, branch=None) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, first_name=username)
-    Official.objects.create(user=user, role=role, township=township, branch=branch)
+    Official.objects.create(user=user, role=role, county=county, township=township, branch=branch)
     return user
 
 
@@ -81,14 +85,15 @@ class County:
     """The small county above, as attributes, built fresh for each test that asks for it."""
 
     def __init__(self):
-        self.dongcun = Township.objects.create(name="东村镇", position=1)
-        self.lancheng = Township.objects.create(name="岚城镇", position=2)
+        self.lanxian = org.County.objects.create(name="岚县", position=1)
+        self.dongcun = Township.objects.create(county=self.lanxian, name="东村镇", position=1)
+        self.lancheng = Township.objects.create(county=self.lanxian, name="岚城镇", position=2)
         self.branch = Branch.objects.create(township=self.dongcun, name="东阳涧村", position=1)
         self.branch_y = Branch.objects.create(township=self.dongcun, name="官桥村", position=2)
         self.branch_z = Branch.objects.create(township=self.lancheng, name="史家庄村", position=1)
 
         R = Official.Role
-        self.county_user = make_user("county", R.COUNTY)
+        self.county_user = make_user("county", R.COUNTY, county=self.lanxian)
         self.township_user = make_user("township", R.TOWNSHIP, township=self.dongcun)
         self.township_2_user = make_user("township2", R.TOWNSHIP, township=self.lancheng)
         self.secretary_user = make_user("secretary", R.SECRETARY, branch=self.branch)
@@ -98,6 +103,12 @@ class County:
         self.member = make_member(self.branch, "王建国", category="A")
         self.member_y = make_member(self.branch_y, "李秀英", gender="F")
         self.member_z = make_member(self.branch_z, "张志强")
+
+        self.xingxian = org.County.objects.create(name="兴县", position=2)
+        self.weifen = Township.objects.create(county=self.xingxian, name="蔚汾镇", position=1)
+        self.branch_x = Branch.objects.create(township=self.weifen, name="城关村", position=1)
+        self.county_x_user = make_user("county_x", R.COUNTY, county=self.xingxian)
+        self.member_x = make_member(self.branch_x, "赵文华")
 
     def client(self, persona: str) -> Client:
         return client_for(getattr(self, f"{persona}_user"))

@@ -18,12 +18,18 @@ pytestmark = pytest.mark.django_db
 
 YEAR, MONTH = 2026, 3
 
-# name → how to build its URL arguments from (county, side), side = "ours" or "theirs".
+# name → how to build its URL arguments from (county, side), side = "ours", "theirs" or "far".
 # "ours" is 东阳涧村 (the secretary's and assessor's branch, in the township official's
-# township); "theirs" is 史家庄村 in another township.
-BRANCH = lambda c, side: [c.branch.pk if side == "ours" else c.branch_z.pk]  # noqa: E731
-MEMBER = lambda c, side: [c.member.pk if side == "ours" else c.member_z.pk]  # noqa: E731
-TOWNSHIP = lambda c, side: [c.dongcun.pk if side == "ours" else c.lancheng.pk]  # noqa: E731
+# township); "theirs" is 史家庄村 in another township; "far" is 城关村 in another county (兴县),
+# out of scope for the 岚县 county admin too.
+SIDES = {
+    "ours": ("branch", "member", "dongcun"),
+    "theirs": ("branch_z", "member_z", "lancheng"),
+    "far": ("branch_x", "member_x", "weifen"),
+}
+BRANCH = lambda c, side: [getattr(c, SIDES[side][0]).pk]  # noqa: E731
+MEMBER = lambda c, side: [getattr(c, SIDES[side][1]).pk]  # noqa: E731
+TOWNSHIP = lambda c, side: [getattr(c, SIDES[side][2]).pk]  # noqa: E731
 BRANCH_MONTH = lambda c, side: [*BRANCH(c, side), YEAR, MONTH]  # noqa: E731
 BRANCH_YEAR = lambda c, side: [*BRANCH(c, side), YEAR]  # noqa: E731
 MEMBER_YEAR = lambda c, side: [*MEMBER(c, side), YEAR]  # noqa: E731
@@ -111,12 +117,12 @@ SCOPED = {
 # Not about one township's or branch's data: role-checked or county-wide.
 UNSCOPED = {
     "home",  # redirects to the user's own page
-    "county",  # county admin only (others 404), tested in test_members_pages
+    "county",  # the admin's own county (others 404): test_members_pages, test_counties
     "rules_sheet",  # the county's published rules, the same for every branch
     "archive_list",  # lists only what the user may see: test_notice.py checks the scoping
-    "county_results_export",  # county admin only: test_exports.py checks others get 404
+    "county_results_export",  # the admin's own county: test_exports.py, test_counties.py
     "card_public",  # public, behind an unguessable token: tests/test_card_links.py
-    # County admin only (others 404): tests/test_dashboards.py
+    # The admin's own county (others 404): tests/test_dashboards.py, tests/test_counties.py
     "county_dashboard",
     "county_dashboard_export",
     "county_honour",
@@ -155,10 +161,12 @@ def test_every_url_is_covered():
 
 @pytest.fixture
 def scoped_county(county):
-    """For "ours" and "theirs": a waiting declaration in March, and a Q1 that went all the way:
-    months closed, confirmed, approved, notice published a week ago with one objection resolved,
-    archived; plus an appeal."""
+    """For "ours", "theirs" and "far": a waiting declaration in March, and a Q1 that went all the
+    way: months closed, confirmed, approved, notice published a week ago with one objection
+    resolved, archived; plus an appeal."""
     from evaluations import services as evaluations
+    from members.models import Official
+    from tests.conftest import make_user
 
     services.ruleset_load_defaults(year=YEAR)
     for name in ["declarations", "assessments", "notices", "objections", "archives", "appeals"]:
@@ -167,6 +175,13 @@ def scoped_county(county):
     sides = [
         ("ours", county.member, county.branch, county.secretary_user, county.township_user),
         ("theirs", county.member_z, county.branch_z, county.county_user, county.township_2_user),
+        (
+            "far",
+            county.member_x,
+            county.branch_x,
+            county.county_x_user,
+            make_user("township_x", Official.Role.TOWNSHIP, township=county.weifen),
+        ),
     ]
     for side, member, branch, secretary, township in sides:
         for month in (1, 2, 3):
@@ -240,6 +255,17 @@ def test_out_of_scope_objects_answer_404_on_get_and_post(scoped_county, persona,
         "submitted"
     )
     assert scoped_county.assessments["theirs"].logs.count() == 3  # opened, confirmed, approved
+
+
+@pytest.mark.parametrize("persona", ["county", *RESTRICTED_PERSONAS])
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_another_countys_objects_answer_404_even_to_the_county_admin(scoped_county, persona, name):
+    client = scoped_county.client(persona)
+    url = url_for(name, scoped_county, "far")
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"reason": "x", "declaration": ["1", "2"]}).status_code == 404
+    assert Declaration.objects.get(pk=scoped_county.declarations["far"].pk).status == "submitted"
+    assert scoped_county.assessments["far"].logs.count() == 3
 
 
 @pytest.mark.parametrize("name", sorted(SCOPED))

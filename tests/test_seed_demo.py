@@ -18,7 +18,7 @@ from django.utils import timezone
 from members import demo
 from members.demo_data import TOWNSHIP_NAMES
 from members.idcard import validate_id_number
-from members.models import Branch, CategoryChange, Member, Official, RollPeriod, Township
+from members.models import Branch, CategoryChange, County, Member, Official, RollPeriod, Township
 from members.names import pinyin_sort_key
 from members.services import format_card_number
 
@@ -28,7 +28,7 @@ SEED = 7
 
 
 def _wipe():
-    for model in (CategoryChange, RollPeriod, Official, Member, Branch, Township):
+    for model in (CategoryChange, RollPeriod, Official, Member, Branch, Township, County):
         model.objects.all().delete()
     User.objects.all().delete()
 

@@ -38,7 +38,7 @@ from evaluations.models import (
 )
 from evaluations.todo import township_tasks
 from members import demo
-from members.models import Branch, CategoryChange, Member, Official, RollPeriod, Township
+from members.models import Branch, CategoryChange, County, Member, Official, RollPeriod, Township
 from scoring import ledger, rules, services
 from scoring.demo import fallback_user, plan_year_activity, seed_year_activity
 from scoring.models import (
@@ -70,7 +70,7 @@ def _wipe():
     for model in (DeclarationLog, Declaration, BranchMonthLog, BranchMonth, BranchAdoption):
         model.objects.all().delete()
     RuleSet.objects.all().delete()
-    for model in (CategoryChange, RollPeriod, Official, Member, Branch, Township):
+    for model in (CategoryChange, RollPeriod, Official, Member, Branch, Township, County):
         model.objects.all().delete()
     User.objects.all().delete()
 

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from members import roster
 from members.demo_data import TOTAL_RURAL_MEMBERS, demo_members
-from members.models import Branch, Member, Township
+from members.models import Branch, County, Member, Township
 
 AREA_CODE = "149901"  # not a real county: never collides with demo or real ID numbers
 
@@ -67,7 +67,8 @@ class Command(BaseCommand):
         for run in range(1, runs + 1):
             try:
                 with transaction.atomic():
-                    township = Township.objects.create(name=f"计时乡{run}-{time.time_ns()}")
+                    county = County.objects.create(name=f"计时县{run}-{time.time_ns()}")
+                    township = Township.objects.create(county=county, name="计时乡")
                     branch = Branch.objects.create(township=township, name="计时村")
                     roster.check_upload(stream)
                     started = time.perf_counter()
