@@ -829,19 +829,14 @@ def _postgres_admin(url: str):
 
 
 def recreate_database(url: str) -> None:
-    _check_throwaway(url)
+    """Drop the database and, on PostgreSQL, create it empty (SQLite creates the file itself)."""
+    drop_database(url)
     if url.startswith("sqlite"):
-        path = _sqlite_path(url)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     from psycopg import sql
 
     name = urlsplit(url).path.lstrip("/")
     with _postgres_admin(url) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 

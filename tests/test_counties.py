@@ -20,6 +20,7 @@ from scoring import services as scoring
 from scoring.models import RuleItem
 
 from .conftest import make_user
+from .test_exports import assess
 
 pytestmark = pytest.mark.django_db
 
@@ -126,31 +127,10 @@ def test_a_county_list_filtered_on_another_countys_branch_answers_404(two_counti
 
 
 def test_the_county_results_export_covers_the_admins_county_only(two_counties):
-    from evaluations import services as evaluations
-
     county = two_counties
     township_x = make_user("township_x", Official.Role.TOWNSHIP, township=county.weifen)
-    for branch, secretary, approver in (
-        (county.branch, county.secretary_user, county.township_user),
-        (county.branch_x, county.county_x_user, township_x),
-    ):
-        for month in (1, 2, 3):
-            scoring.month_close(
-                branch_month=scoring.month_get_or_open(branch=branch, year=YEAR, month=month),
-                meeting_date=datetime.date(YEAR, month + 1, 2),
-                by=secretary,
-            )
-        assessment = evaluations.assessment_open(
-            branch=branch, year=YEAR, period="Q1", by=secretary
-        )
-        evaluations.assessment_confirm(
-            assessment=assessment,
-            meeting_date=datetime.date(YEAR, 4, 5),
-            members_expected=1,
-            members_present=1,
-            by=secretary,
-        )
-        evaluations.assessment_approve(assessment=assessment, by=approver)
+    assess(county.branch, county.secretary_user, approver=county.township_user)
+    assess(county.branch_x, county.county_x_user, approver=township_x)
     url = reverse("county_results_export", args=[YEAR, "Q1"])
     response = county.client("county").get(url)
     assert (
