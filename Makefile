@@ -28,8 +28,10 @@ run: $(STAMP)
 	@echo ""
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Both cores by default (pytest-xdist); PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n auto
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

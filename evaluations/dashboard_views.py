@@ -26,9 +26,9 @@ from django.urls import reverse
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from core.xlsx import Column, XlsxExporter
 from evaluations import dashboards
 from evaluations.dashboards import Scope
-from lanxian_points.xlsx import Column, XlsxExporter
 from members.models import Category
 from members.scope import get_branch, get_county, get_township, only_methods
 from scoring import rules

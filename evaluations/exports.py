@@ -1,6 +1,6 @@
 """Excel exports of assessment results: one branch's assessment, or many in one sheet.
 
-Internal documents for officials, built on the one exporter base (lanxian_points.xlsx). They carry
+Internal documents for officials, built on the one exporter base (core.xlsx). They carry
 the public notice's columns, in the notice's order and as the notice shows them, plus a few
 internal ones (township, branch, points-card number, the assessment's status and meeting date,
 held-back members). They never carry an ID number (not even masked), a phone number or a birth
@@ -22,9 +22,9 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from core.xlsx import Column, XlsxExporter
 from evaluations.models import Assessment, AssessmentLine, Period
 from evaluations.services import public_order
-from lanxian_points.xlsx import Column, XlsxExporter
 from members.models import Category
 
 NUMBER_FORMAT = "0.00"

@@ -33,7 +33,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from lanxian_points.xlsx import Column, XlsxExporter, safe_text
+from core.xlsx import Column, XlsxExporter, safe_text
 from members import services
 from members.contact import MSG_BAD_PHONE, validate_phone
 from members.idcard import age_on, mask_id_number, validate_id_number

@@ -23,7 +23,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from lanxian_points.xlsx import Column, XlsxExporter
+from core.xlsx import Column, XlsxExporter
 from members import roster
 from members.models import Branch, Member
 from members.scope import get_branch, official_of, require_roster_manager

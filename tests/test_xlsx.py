@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from openpyxl import load_workbook
 
-from lanxian_points.xlsx import CONTENT_TYPE, Column, XlsxExporter, attachment_header, safe_text
+from core.xlsx import CONTENT_TYPE, Column, XlsxExporter, attachment_header, safe_text
 
 
 class Example(XlsxExporter):
