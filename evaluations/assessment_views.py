@@ -56,7 +56,7 @@ from members.scope import (
     require_secretary,
 )
 from members.views import apply_validation_error
-from scoring import ledger, rules
+from scoring import engine, ledger
 from scoring.models import BranchMonth, RuleSet
 
 Status = Assessment.Status
@@ -618,9 +618,9 @@ def township_queue(request, pk):
 
 
 GRADE_SECTIONS = [
-    (rules.EXCELLENT, "优秀", "优先作为村级后备力量人选、评先评优和推荐对象。"),
-    (rules.BASIC, "基本合格", "由支部书记或支委进行谈心谈话，记录谈话日期、谈话人和情况。"),
-    (rules.UNQUALIFIED, "不合格", "按照有关规定作出组织处置，记录处理决定和日期。"),
+    (engine.EXCELLENT, "优秀", "优先作为村级后备力量人选、评先评优和推荐对象。"),
+    (engine.BASIC, "基本合格", "由支部书记或支委进行谈心谈话，记录谈话日期、谈话人和情况。"),
+    (engine.UNQUALIFIED, "不合格", "按照有关规定作出组织处置，记录处理决定和日期。"),
 ]
 
 

@@ -31,7 +31,7 @@ from evaluations import dashboards
 from evaluations.dashboards import Scope
 from members.models import Category
 from members.scope import get_branch, get_county, get_township, only_methods
-from scoring import rules
+from scoring import engine
 from scoring.models import PointsEntry
 
 FIRST_YEAR = 2000
@@ -160,7 +160,7 @@ def township_dashboard(request, pk, year):
             "month_range": range(1, board.ref_month + 1),
             "month_chart": month_chart(board.months),
             "objections": list(dashboards.open_objections(board.scope)[:50]),
-            "grades": [(g, rules.GRADE_LABELS[g]) for g in rules.GRADES],
+            "grades": [(g, engine.GRADE_LABELS[g]) for g in engine.GRADES],
             **_years(year, on),
         },
     )
@@ -201,7 +201,7 @@ def county_dashboard(request, year):
             "behind": behind,
             "late_total": len(board.late_branches),
             "month_chart": month_chart(board.months),
-            "grades": [(g, rules.GRADE_LABELS[g]) for g in rules.GRADES],
+            "grades": [(g, engine.GRADE_LABELS[g]) for g in engine.GRADES],
             "villages": sum(1 for b in board.branches if b.kind == "village"),
             "communities": sum(1 for b in board.branches if b.kind != "village"),
             **_years(year, on),
@@ -238,9 +238,9 @@ def _filters(request, scope: Scope, on: datetime.date, names: tuple[str, ...]) -
     if "month" in names:
         filters["month"] = _int(get.get("month"), low=1, high=12)
     if "category" in names:
-        filters["category"] = _choice(get.get("category"), rules.CATEGORIES)
+        filters["category"] = _choice(get.get("category"), engine.CATEGORIES)
     if "grade" in names:
-        filters["grade"] = _choice(get.get("grade"), rules.GRADES)
+        filters["grade"] = _choice(get.get("grade"), engine.GRADES)
     if "flag" in names:
         filters["flag"] = _choice(get.get("flag"), FLAGS)
     if "member" in names:
@@ -269,7 +269,7 @@ def _describe(filters: dict[str, Any], member_name: str = "") -> list[str]:
     if filters.get("month"):
         parts.append(f"{filters['month']}月")
     if filters.get("grade"):
-        parts.append(rules.GRADE_LABELS[filters["grade"]])
+        parts.append(engine.GRADE_LABELS[filters["grade"]])
     if filters.get("flag"):
         parts.append(FLAGS[filters["flag"]])
     if member_name:
@@ -509,7 +509,7 @@ class Sheets(XlsxExporter):
                 self.sheet.cell(row=self.row_number, column=index).number_format = "0.00"
 
 
-GRADE_COLUMNS = [Column(rules.GRADE_LABELS[g], 8) for g in rules.GRADES]
+GRADE_COLUMNS = [Column(engine.GRADE_LABELS[g], 8) for g in engine.GRADES]
 
 
 def _group_columns(first: str) -> list[Column]:
@@ -533,7 +533,7 @@ def _group_row(label: str, group: dashboards.Group) -> list:
         group.deduction_count,
         group.deduction_sum,
         group.clearing_count,
-        *(group.grades[g] for g in rules.GRADES),
+        *(group.grades[g] for g in engine.GRADES),
         group.projected,
     ]
 

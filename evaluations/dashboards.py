@@ -10,12 +10,12 @@ Definitions (shown on the pages too, so that every number can be checked against
   past year. "So far" means months 1 to the reference month.
 * **A branch's members** are the members on its roll in the reference month (in the current year:
   this month's roll). A member is counted in the category held in that month.
-* **Points so far** of a member are computed as ``scoring.rules.year_result`` would compute them
+* **Points so far** of a member are computed as ``scoring.engine.year_result`` would compute them
   for months 1..reference month (base shares of the months on any roll, the ledger entries of those
   months, the democratic appraisal once entered, floored at 0, 0 if a clearing item is recorded);
   at year end this is the annual total. The arithmetic is done here in integer cents × 12 (the
   base share is base / 12), which is exact and fast enough for the whole county; the test suite
-  checks it against ``scoring.rules``.
+  checks it against ``scoring.engine``.
 * **Grade**: the confirmed annual grade (an annual assessment confirmed by the members' meeting or
   approved by the township) when there is one; otherwise a projected grade (预计): the grade of
   the year's total if nothing else is recorded — base shares for every month on the roll up to
@@ -52,13 +52,13 @@ from evaluations.models import (
 )
 from evaluations.services import QUARTER_PERIODS, period_months, public_order, rank_lines
 from members.models import Branch, CategoryChange, County, RollPeriod, Township
-from scoring import rules
+from scoring import engine
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
 
 PERIODS = [*QUARTER_PERIODS, Period.YEAR]
 PERIOD_SHORT = {"Q1": "一季度", "Q2": "二季度", "Q3": "三季度", "Q4": "四季度", "Y": "年度"}
-GRADES = rules.GRADES
-CATEGORIES = rules.CATEGORIES
+GRADES = engine.GRADES
+CATEGORIES = engine.CATEGORIES
 MONTH_GRACE_DAY = 10  # a month should be closed by the 10th of the following month
 MEETING_DAYS = 15  # days for the members' meeting to confirm, and for the township to approve
 CONFIRMED = (Assessment.Status.CONFIRMED, Assessment.Status.APPROVED)
@@ -184,13 +184,13 @@ class MemberPoints:
 
     @property
     def grade_label(self) -> str:
-        return rules.GRADE_LABELS.get(self.grade, "")
+        return engine.GRADE_LABELS.get(self.grade, "")
 
 
-def scoring_rules_for(year: int) -> rules.ScoringRules:
+def scoring_rules_for(year: int) -> engine.ScoringRules:
     """The year's rule set in force (two queries), or the county defaults if none is published."""
     rule_set = RuleSet.in_force(year)
-    return rule_set.scoring_rules() if rule_set else rules.default_rules()
+    return rule_set.scoring_rules() if rule_set else engine.default_rules()
 
 
 def _cents(value: Decimal | None) -> int:
@@ -203,7 +203,7 @@ def _cents(value: Decimal | None) -> int:
 
 
 def _round12(twelfths_of_cents: int) -> int:
-    """A non-negative amount in 1/12 cent → cents, rounded half-up (as scoring.rules rounds)."""
+    """A non-negative amount in 1/12 cent → cents, rounded half-up (as scoring.engine rounds)."""
     return (2 * twelfths_of_cents + 12) // 24
 
 
@@ -287,14 +287,14 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
         .order_by()
         .values_list("member_id")
         .annotate(
-            bonus=cents_sum(Q(kind=rules.BONUS)),
-            bonus_count=Count("pk", filter=Q(kind=rules.BONUS)),
-            deductions=cents_sum(Q(kind=rules.DEDUCTION)),
-            corrections=cents_sum(Q(kind=rules.CORRECTION)),
-            cleared=Count("pk", filter=Q(kind=rules.CLEARING)),
-            deduction_count=Count("pk", filter=Q(kind=rules.DEDUCTION, **here)),
-            deduction_sum=cents_sum(Q(kind=rules.DEDUCTION, **here)),
-            clearing_count=Count("pk", filter=Q(kind=rules.CLEARING, **here)),
+            bonus=cents_sum(Q(kind=engine.BONUS)),
+            bonus_count=Count("pk", filter=Q(kind=engine.BONUS)),
+            deductions=cents_sum(Q(kind=engine.DEDUCTION)),
+            corrections=cents_sum(Q(kind=engine.CORRECTION)),
+            cleared=Count("pk", filter=Q(kind=engine.CLEARING)),
+            deduction_count=Count("pk", filter=Q(kind=engine.DEDUCTION, **here)),
+            deduction_sum=cents_sum(Q(kind=engine.DEDUCTION, **here)),
+            clearing_count=Count("pk", filter=Q(kind=engine.CLEARING, **here)),
         )
     }
 
@@ -403,17 +403,17 @@ def _held_in(spans: list[tuple[int, int, str]], month: int) -> str | None:
 
 
 def _grade(cutoffs: Sequence[int], total_cents: int, cleared: bool) -> str:
-    """``rules.grade_for`` on a total in cents (cut-offs in cents)."""
+    """``engine.grade_for`` on a total in cents (cut-offs in cents)."""
     excellent, qualified, basic = cutoffs
     if cleared:
-        return rules.UNQUALIFIED
+        return engine.UNQUALIFIED
     if total_cents >= excellent:
-        return rules.EXCELLENT
+        return engine.EXCELLENT
     if total_cents >= qualified:
-        return rules.QUALIFIED
+        return engine.QUALIFIED
     if total_cents >= basic:
-        return rules.BASIC
-    return rules.UNQUALIFIED
+        return engine.BASIC
+    return engine.UNQUALIFIED
 
 
 # --- Groups of members: a branch, a category, a township ---------------------------------------
@@ -462,18 +462,18 @@ class Group:
     def set_entries(self, entries: dict[str, tuple[int, int]]) -> None:
         """Deductions and clearing items as recorded by the branches (also for members who have
         left since), instead of those of the members counted."""
-        self.deduction_count, self.deduction_sum_c = entries.get(rules.DEDUCTION, (0, 0))
-        self.clearing_count = entries.get(rules.CLEARING, (0, 0))[0]
+        self.deduction_count, self.deduction_sum_c = entries.get(engine.DEDUCTION, (0, 0))
+        self.clearing_count = entries.get(engine.CLEARING, (0, 0))[0]
 
     @property
     def average(self) -> Decimal | None:
         if not self.members:
             return None
-        return rules.round_points(Fraction(self.points_c, 100 * self.members))
+        return engine.round_points(Fraction(self.points_c, 100 * self.members))
 
     @property
     def grade_rows(self) -> list[tuple[str, str, int]]:
-        return [(g, rules.GRADE_LABELS[g], self.grades[g]) for g in GRADES]
+        return [(g, engine.GRADE_LABELS[g], self.grades[g]) for g in GRADES]
 
     @property
     def all_projected(self) -> bool:
@@ -494,7 +494,7 @@ class Group:
                         "count": count,
                         "x": _svg(x),
                         "width": _svg(width),
-                        "share": rules.round_points(width, 1),
+                        "share": engine.round_points(width, 1),
                     }
                 )
             x += width
@@ -555,7 +555,7 @@ def share(done: int, due: int) -> dict:
     return {
         "done": done,
         "due": due,
-        "percent": rules.round_points(percent, 0),
+        "percent": engine.round_points(percent, 0),
         "width": _svg(min(percent, Decimal(100))),
     }
 
@@ -890,13 +890,13 @@ def ledger_in(scope: Scope, year: int, ref_month: int) -> Ledger:
         .order_by()
         .values_list("branch_id", "month")
         .annotate(
-            bonus=cents_sum(Q(kind=rules.BONUS)),
-            bonus_count=Count("pk", filter=Q(kind=rules.BONUS)),
-            deductions=cents_sum(Q(kind=rules.DEDUCTION)),
-            deduction_count=Count("pk", filter=Q(kind=rules.DEDUCTION)),
-            corrections=cents_sum(Q(kind=rules.CORRECTION)),
-            correction_count=Count("pk", filter=Q(kind=rules.CORRECTION)),
-            clearing_count=Count("pk", filter=Q(kind=rules.CLEARING)),
+            bonus=cents_sum(Q(kind=engine.BONUS)),
+            bonus_count=Count("pk", filter=Q(kind=engine.BONUS)),
+            deductions=cents_sum(Q(kind=engine.DEDUCTION)),
+            deduction_count=Count("pk", filter=Q(kind=engine.DEDUCTION)),
+            corrections=cents_sum(Q(kind=engine.CORRECTION)),
+            correction_count=Count("pk", filter=Q(kind=engine.CORRECTION)),
+            clearing_count=Count("pk", filter=Q(kind=engine.CLEARING)),
         )
     ):
         row = months[month]
@@ -913,7 +913,7 @@ def ledger_in(scope: Scope, year: int, ref_month: int) -> Ledger:
     return Ledger(
         list(months.values()),
         {
-            pk: {rules.DEDUCTION: (n, cents), rules.CLEARING: (clearing, 0)}
+            pk: {engine.DEDUCTION: (n, cents), engine.CLEARING: (clearing, 0)}
             for pk, (n, cents, clearing) in branches.items()
         },
     )

@@ -36,9 +36,9 @@ on the branch's roll from January of the demo year (they are assumed to have bee
 year, in their January category; members who joined the Party during last year are left out),
 with a base score, a contribution bonus and deductions drawn plausibly by
 category (no individual entries behind them), a democratic appraisal (:class:`Appraisal` with the
-ballots and the score converted by :func:`scoring.rules.appraisal_from_ballots`, or a direct
+ballots and the score converted by :func:`scoring.engine.appraisal_from_ballots`, or a direct
 score from the organisation where a migrant member lives), the annual total, grade and rank
-computed by :mod:`scoring.rules` and :func:`services.rank_lines` exactly as
+computed by :mod:`scoring.engine` and :func:`services.rank_lines` exactly as
 :func:`services.compute_lines` would from such a ledger, about 1 % 基本合格 and a rare 不合格
 (points cleared). The members' meeting is in January; the annual notice is published and
 archived. There are no quarterly assessments, declarations or ledger entries for last year: the
@@ -84,7 +84,7 @@ from evaluations.models import (
 )
 from members.demo import BATCH_SIZE, BuiltCounty, county_township_name
 from members.models import Branch, Member, Official, RollPeriod
-from scoring import ledger, rules
+from scoring import engine, ledger
 from scoring.demo import fallback_user
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 from scoring.services import ruleset_load_defaults
@@ -179,7 +179,7 @@ class AssessmentsResult:
             detail = ", ".join(f"{n} {s}" for s, n in sorted(c.items()))
             parts.append(f"{period} {detail}")
         g = self.grades
-        grades = "/".join(f"{g[x]:,}" for x in rules.GRADES)
+        grades = "/".join(f"{g[x]:,}" for x in engine.GRADES)
         return (
             f"{self.year}: {'; '.join(parts) or 'none'}; notices "
             f"{', '.join(f'{n} {s}' for s, n in sorted(self.notices.items())) or 'none'} "
@@ -543,10 +543,10 @@ class _BranchYear:
     members: list[Member]  # on the branch roll in some month of the year, pinyin order
     branch_months: dict[int, set[int]]  # member -> months on this branch's roll
     months: dict[int, dict[int, str]]  # member -> {month on any roll: category held}
-    entries: dict[int, list[tuple[rules.Entry, datetime.datetime]]]
+    entries: dict[int, list[tuple[engine.Entry, datetime.datetime]]]
 
-    def member_year(self, pk: int, cutoff: datetime.datetime) -> rules.MemberYear:
-        return rules.MemberYear(
+    def member_year(self, pk: int, cutoff: datetime.datetime) -> engine.MemberYear:
+        return engine.MemberYear(
             months=self.months[pk],
             entries=tuple(e for e, at in self.entries.get(pk, ()) if at <= cutoff),
         )
@@ -563,7 +563,7 @@ def _branch_year(branch: Branch, year: int) -> _BranchYear:
     for member_id, month, kind, points, created_at in PointsEntry.objects.filter(
         member_id__in=ids, year=year
     ).values_list("member_id", "month", "kind", "points", "created_at"):
-        entries[member_id].append((rules.Entry(month=month, kind=kind, points=points), created_at))
+        entries[member_id].append((engine.Entry(month=month, kind=kind, points=points), created_at))
     months = {}
     for pk in ids:
         held = categories.get(pk, {})
@@ -572,10 +572,10 @@ def _branch_year(branch: Branch, year: int) -> _BranchYear:
 
 
 def _quarter_lines(
-    data: _BranchYear, scoring_rules: rules.ScoringRules, quarter: int, cutoff
+    data: _BranchYear, scoring_rules: engine.ScoringRules, quarter: int, cutoff
 ) -> list[services.ComputedLine]:
     """services.compute_lines for a quarter, from the ledger as it stood at ``cutoff``."""
-    months = rules.quarter_months(quarter)
+    months = engine.quarter_months(quarter)
     wanted = set(months)
     lines = []
     for member in data.members:
@@ -584,8 +584,8 @@ def _quarter_lines(
         member_year = data.member_year(member.pk, cutoff)
         held = [m for m in member_year.months if m <= months[-1]]
         category = member_year.months[held[-1]] if held else ""
-        period = rules.period_result(scoring_rules, member_year, months)
-        so_far = rules.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
+        period = engine.period_result(scoring_rules, member_year, months)
+        so_far = engine.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
         lines.append(
             services.ComputedLine(
                 member=member,
@@ -597,7 +597,7 @@ def _quarter_lines(
                 period_total=period.total,
                 cumulative=so_far.total,
                 cleared=any(
-                    e.kind == rules.CLEARING and e.month <= months[-1] for e in member_year.entries
+                    e.kind == engine.CLEARING and e.month <= months[-1] for e in member_year.entries
                 ),
             )
         )
@@ -654,7 +654,7 @@ def _seed_quarters(rows, rng, clock, built, *, year, rule_set, clerks, approvers
     schedules: dict[tuple[Branch, int], _Steps] = {}
     for branch in branches:
         for quarter in range(1, 5):
-            months = rules.quarter_months(quarter)
+            months = engine.quarter_months(quarter)
             if not all((branch.pk, m) in closed for m in months):
                 continue
             ready_at = max(closed[(branch.pk, m)][1] for m in months)
@@ -798,17 +798,17 @@ def _ballots(rng: random.Random, person: _Annual, voters: int) -> tuple[int, int
 
 def _annual_line(scoring_rules, person: _Annual) -> services.ComputedLine:
     """What compute_lines would give for the year from a ledger holding these figures."""
-    months = dict.fromkeys(rules.MONTHS, person.category)  # the whole year
+    months = dict.fromkeys(engine.MONTHS, person.category)  # the whole year
     entries = [
-        rules.Entry(month=12, kind=rules.BONUS, points=Decimal(person.bonus)),
-        rules.Entry(month=12, kind=rules.DEDUCTION, points=Decimal(person.deductions)),
+        engine.Entry(month=12, kind=engine.BONUS, points=Decimal(person.bonus)),
+        engine.Entry(month=12, kind=engine.DEDUCTION, points=Decimal(person.deductions)),
     ]
     if person.cleared:
-        entries.append(rules.Entry(month=12, kind=rules.CLEARING, points=Decimal(0)))
+        entries.append(engine.Entry(month=12, kind=engine.CLEARING, points=Decimal(0)))
     score = person.appraisal.score if person.appraisal is not None else None
-    member_year = rules.MemberYear(months=months, entries=entries, appraisal=score)
-    result = rules.year_result(scoring_rules, member_year)
-    total = rules.period_result(scoring_rules, member_year, rules.MONTHS).total
+    member_year = engine.MemberYear(months=months, entries=entries, appraisal=score)
+    result = engine.year_result(scoring_rules, member_year)
+    total = engine.period_result(scoring_rules, member_year, engine.MONTHS).total
     return services.ComputedLine(
         member=person.member,
         category=result.grade_category,
@@ -895,7 +895,7 @@ def _seed_last_year(
             else:
                 ballots = _ballots(rng, person, voters)
                 excellent, qualified, basic, unqualified = ballots
-                appraisal.score = rules.appraisal_from_ballots(
+                appraisal.score = engine.appraisal_from_ballots(
                     scoring_rules,
                     excellent=excellent,
                     qualified=qualified,
@@ -940,7 +940,7 @@ def _seed_last_year(
         who = f"党支部书记{secretary}" if secretary else "党支部书记"
         after = (steps.archived_at or steps.published_at).date()
         for line in lines_by_branch[branch.pk]:
-            if line.grade != rules.BASIC or (appellant and line.member is appellant.member):
+            if line.grade != engine.BASIC or (appellant and line.member is appellant.member):
                 continue
             if rng.random() >= TALK_SHARE:
                 continue

@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models import Q
 
 from members.models import Branch, Category, Member, ScopedQuerySet
-from scoring import rules
+from scoring import engine
 from scoring.models import POINTS, RuleSet
 
-GRADE_CHOICES = [(g, rules.GRADE_LABELS[g]) for g in rules.GRADES]
+GRADE_CHOICES = [(g, engine.GRADE_LABELS[g]) for g in engine.GRADES]
 
 
 class BranchScopedQuerySet(ScopedQuerySet):
@@ -98,7 +98,7 @@ class Assessment(models.Model):
 
     @property
     def months(self) -> tuple[int, ...]:
-        return tuple(range(1, 13)) if self.is_annual else rules.quarter_months(self.quarter)
+        return tuple(range(1, 13)) if self.is_annual else engine.quarter_months(self.quarter)
 
 
 class AssessmentLog(models.Model):
@@ -157,7 +157,7 @@ class AssessmentLine(models.Model):
 
     @property
     def grade_label(self) -> str:
-        return rules.GRADE_LABELS.get(self.grade, "")
+        return engine.GRADE_LABELS.get(self.grade, "")
 
 
 class Appraisal(models.Model):

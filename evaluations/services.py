@@ -32,7 +32,7 @@ from evaluations.models import (
     Period,
 )
 from members.models import Branch, Category, Member
-from scoring import ledger, rules
+from scoring import engine, ledger
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 
 QUARTER_PERIODS = [Period.Q1, Period.Q2, Period.Q3, Period.Q4]
@@ -41,7 +41,7 @@ QUARTER_PERIODS = [Period.Q1, Period.Q2, Period.Q3, Period.Q4]
 def period_months(period: str) -> tuple[int, ...]:
     if period == Period.YEAR:
         return tuple(range(1, 13))
-    return rules.quarter_months(int(period[1]))
+    return engine.quarter_months(int(period[1]))
 
 
 # --- Computing a period's figures --------------------------------------------------------------
@@ -65,7 +65,7 @@ class ComputedLine:
 
     @property
     def grade_label(self) -> str:
-        return rules.GRADE_LABELS.get(self.grade, "")
+        return engine.GRADE_LABELS.get(self.grade, "")
 
     def as_line(self, assessment: Assessment, *, held_back_reason: str = "") -> AssessmentLine:
         """The stored line for this member, as the members' meeting confirms it."""
@@ -118,7 +118,7 @@ def compute_lines(*, branch: Branch, year: int, period: str, rule_set: RuleSet) 
         held = [m for m in member_year.months if m <= months[-1]]
         category = member_year.months[held[-1]] if held else ""
         if period == Period.YEAR:
-            result = rules.year_result(scoring_rules, member_year)
+            result = engine.year_result(scoring_rules, member_year)
             line = ComputedLine(
                 member=member,
                 category=result.grade_category or category,
@@ -126,16 +126,16 @@ def compute_lines(*, branch: Branch, year: int, period: str, rule_set: RuleSet) 
                 bonus=result.bonus,
                 deductions=result.deductions,
                 corrections=result.corrections,
-                period_total=rules.period_result(scoring_rules, member_year, months).total,
-                cumulative=rules.period_result(scoring_rules, member_year, months).total,
+                period_total=engine.period_result(scoring_rules, member_year, months).total,
+                cumulative=engine.period_result(scoring_rules, member_year, months).total,
                 appraisal=result.appraisal if member.pk in appraisals else None,
                 annual_total=result.total,
                 grade=result.grade or "",
                 cleared=result.cleared,
             )
         else:
-            period_result = rules.period_result(scoring_rules, member_year, months)
-            so_far = rules.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
+            period_result = engine.period_result(scoring_rules, member_year, months)
+            so_far = engine.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
             line = ComputedLine(
                 member=member,
                 category=category,
@@ -146,7 +146,7 @@ def compute_lines(*, branch: Branch, year: int, period: str, rule_set: RuleSet) 
                 period_total=period_result.total,
                 cumulative=so_far.total,
                 cleared=any(
-                    e.kind == rules.CLEARING and e.month <= months[-1] for e in member_year.entries
+                    e.kind == engine.CLEARING and e.month <= months[-1] for e in member_year.entries
                 ),
             )
         lines.append(line)
@@ -335,8 +335,8 @@ def excellent_quota_warning(assessment: Assessment, lines) -> str:
     if not assessment.is_annual:
         return ""
     scoring_rules = assessment.rule_set.scoring_rules()
-    excellent = sum(1 for line in lines if line.grade == rules.EXCELLENT)
-    if rules.excellent_quota_exceeded(scoring_rules, excellent=excellent, members=len(lines)):
+    excellent = sum(1 for line in lines if line.grade == engine.EXCELLENT)
+    if engine.excellent_quota_exceeded(scoring_rules, excellent=excellent, members=len(lines)):
         share = scoring_rules.excellent_share
         return (
             f"优秀 {excellent} 人，超过本支部党员总数（{len(lines)} 人）的 "
@@ -388,7 +388,7 @@ def appraisal_record(
                 {"ballots": f"总票数（{sum(ballots)}）不能多于参加测评的党员人数（{present}）。"}
             )
         excellent, qualified, basic, unqualified = ballots
-        score = rules.appraisal_from_ballots(
+        score = engine.appraisal_from_ballots(
             scoring_rules,
             excellent=excellent,
             qualified=qualified,
@@ -397,7 +397,7 @@ def appraisal_record(
         )
     else:
         try:
-            score = rules.validate_appraisal_score(scoring_rules, score)
+            score = engine.validate_appraisal_score(scoring_rules, score)
         except ValueError as error:
             raise ValidationError({"score": str(error)}) from error
     values = {
@@ -419,9 +419,9 @@ def appraisal_record(
 
 
 FOLLOW_UP_FOR_GRADE = {
-    rules.BASIC: FollowUp.Kind.TALK,
-    rules.UNQUALIFIED: FollowUp.Kind.HANDLING,
-    rules.EXCELLENT: FollowUp.Kind.CANDIDATE,
+    engine.BASIC: FollowUp.Kind.TALK,
+    engine.UNQUALIFIED: FollowUp.Kind.HANDLING,
+    engine.EXCELLENT: FollowUp.Kind.CANDIDATE,
 }
 
 
@@ -511,7 +511,7 @@ def notice_rows(assessment: Assessment) -> list[dict]:
                 row.update(
                     appraisal=_money(line.appraisal),
                     annual_total=_money(line.annual_total),
-                    grade=rules.GRADE_LABELS.get(line.grade, ""),
+                    grade=engine.GRADE_LABELS.get(line.grade, ""),
                 )
         rows.append(row)
     return rows

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from evaluations.models import Appeal, Assessment, Notice, Objection, Period
 from members.models import Branch
-from scoring import rules
+from scoring import engine
 from scoring.models import BranchMonth, Declaration
 
 
@@ -55,7 +55,7 @@ def branch_tasks(branch: Branch, *, is_secretary: bool, today: datetime.date | N
     assessments = {a.period: a for a in Assessment.objects.filter(branch=branch, year=year)}
     for quarter in range(1, 5):
         period = f"Q{quarter}"
-        quarter_months = rules.quarter_months(quarter)
+        quarter_months = engine.quarter_months(quarter)
         all_closed = all(m in months and not months[m].is_open for m in quarter_months)
         assessment = assessments.get(period)
         label = Period(period).label

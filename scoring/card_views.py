@@ -1,7 +1,7 @@
 """Points card pages (积分卡): the member's year on screen, the printed card that goes home with
 the member, a branch's A4 sheet of printed cards, and corrections against closed months.
 
-The arithmetic is `scoring.rules`; the ledger is read through `scoring.ledger`, so every page
+The arithmetic is `scoring.engine`; the ledger is read through `scoring.ledger`, so every page
 costs a fixed number of queries whatever the number of members or entries. Who may see what:
 anyone who can see the member sees the card and its entries (inside the system only — the
 public never sees this page); only the branch's secretary records corrections.
@@ -32,7 +32,7 @@ from members.scope import (
     require_secretary,
 )
 from members.views import apply_validation_error
-from scoring import ledger, rules, services
+from scoring import engine, ledger, services
 from scoring.forms_card import CorrectionForm, month_value
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
 
@@ -46,7 +46,7 @@ CARDS_PER_PAGE = 4  # 2 × 2 on an A4 sheet
 class CardMonth:
     month: int
     category: str | None  # the category held that month; None when not on the roll
-    result: rules.PeriodResult
+    result: engine.PeriodResult
     running: Decimal
     has_entries: bool
     future: bool  # a month not yet reached (its base share is counted as expected)
@@ -62,7 +62,7 @@ class CardMonth:
 
     @property
     def quarter(self) -> int:
-        return rules.quarter_of(self.month)
+        return engine.quarter_of(self.month)
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ class Card:
     branch: Branch
     year: int
     months: tuple[CardMonth, ...]
-    quarters: tuple[tuple[int, str, rules.PeriodResult], ...]
-    result: rules.YearResult
+    quarters: tuple[tuple[int, str, engine.PeriodResult], ...]
+    result: engine.YearResult
     appraised: bool
     qr: str = ""  # inline SVG of the member's card link, when the member has an active one
 
@@ -95,7 +95,7 @@ class Card:
 
     @property
     def grade_label(self) -> str:
-        return rules.GRADE_LABELS.get(self.result.grade, "—")
+        return engine.GRADE_LABELS.get(self.result.grade, "—")
 
 
 def _check_year(year: int) -> None:
@@ -110,8 +110,8 @@ def _read_only(request):
 
 
 def _build_card(
-    scoring_rules: rules.ScoringRules,
-    member_year: rules.MemberYear,
+    scoring_rules: engine.ScoringRules,
+    member_year: engine.MemberYear,
     *,
     member: Member,
     branch: Branch,
@@ -119,21 +119,21 @@ def _build_card(
     today: datetime.date,
     qr: str = "",
 ) -> Card:
-    running = rules.running_totals(scoring_rules, member_year)
+    running = engine.running_totals(scoring_rules, member_year)
     entry_months = {entry.month for entry in member_year.entries}
     months = tuple(
         CardMonth(
             month=month,
             category=member_year.months.get(month),
-            result=rules.month_result(scoring_rules, member_year, month),
+            result=engine.month_result(scoring_rules, member_year, month),
             running=running[month - 1],
             has_entries=month in entry_months,
             future=(year, month) > (today.year, today.month),
         )
-        for month in rules.MONTHS
+        for month in engine.MONTHS
     )
     quarters = tuple(
-        (q, QUARTER_NAMES[q], rules.quarter_result(scoring_rules, member_year, q))
+        (q, QUARTER_NAMES[q], engine.quarter_result(scoring_rules, member_year, q))
         for q in range(1, 5)
     )
     return Card(
@@ -142,7 +142,7 @@ def _build_card(
         year=year,
         months=months,
         quarters=quarters,
-        result=rules.year_result(scoring_rules, member_year),
+        result=engine.year_result(scoring_rules, member_year),
         appraised=member_year.appraisal is not None,
         qr=qr,
     )

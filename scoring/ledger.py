@@ -1,4 +1,4 @@
-"""Read the ledger and the roster history into the plain data `scoring.rules` computes with.
+"""Read the ledger and the roster history into the plain data `scoring.engine` computes with.
 
 Every function here costs a fixed number of queries whatever the number of members: one for
 roll periods, one for category changes, one for ledger entries.
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 
 from members.models import CategoryChange, RollPeriod
-from scoring import rules
+from scoring import engine
 from scoring.models import PointsEntry
 
 
@@ -54,13 +54,13 @@ def categories_by_month(member_ids: Iterable[int], year: int) -> dict[int, dict[
     return result
 
 
-def entries_for(member_ids: Iterable[int], year: int) -> dict[int, list[rules.Entry]]:
+def entries_for(member_ids: Iterable[int], year: int) -> dict[int, list[engine.Entry]]:
     rows = PointsEntry.objects.filter(member_id__in=member_ids, year=year).values_list(
         "member_id", "month", "kind", "points"
     )
-    result: dict[int, list[rules.Entry]] = defaultdict(list)
+    result: dict[int, list[engine.Entry]] = defaultdict(list)
     for member_id, month, kind, points in rows:
-        result[member_id].append(rules.Entry(month=month, kind=kind, points=points))
+        result[member_id].append(engine.Entry(month=month, kind=kind, points=points))
     return result
 
 
@@ -69,8 +69,8 @@ def member_years(
     year: int,
     *,
     appraisals: dict[int, object] | None = None,
-) -> dict[int, rules.MemberYear]:
-    """Build `rules.MemberYear` for each member: the months on any roll with the category held,
+) -> dict[int, engine.MemberYear]:
+    """Build `engine.MemberYear` for each member: the months on any roll with the category held,
     the year's ledger entries and (if given) the appraisal score. Three queries in all."""
     member_ids = list(member_ids)
     on_roll = roll_months(member_ids, year)
@@ -81,7 +81,7 @@ def member_years(
     for member_id in member_ids:
         held = categories.get(member_id, {})
         months = {m: held[m] for m in sorted(on_roll.get(member_id, ())) if m in held}
-        result[member_id] = rules.MemberYear(
+        result[member_id] = engine.MemberYear(
             months=months,
             entries=tuple(entries.get(member_id, ())),
             appraisal=appraisals.get(member_id),

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from members.models import Branch, Category, Member, ScopedQuerySet
-from scoring import rules
+from scoring import engine
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 
@@ -91,12 +91,12 @@ class RuleSet(models.Model):
             cls.objects.filter(year=year, status=cls.Status.PUBLISHED).order_by("-version").first()
         )
 
-    def scoring_rules(self) -> rules.ScoringRules:
-        """This version as the plain data `scoring.rules` computes with."""
+    def scoring_rules(self) -> engine.ScoringRules:
+        """This version as the plain data `scoring.engine` computes with."""
         categories = {c.category: c for c in self.category_rules.all()}
         from fractions import Fraction
 
-        return rules.ScoringRules(
+        return engine.ScoringRules(
             base_scores={k: c.base_score for k, c in categories.items()},
             cutoffs={
                 k: (c.excellent_min, c.qualified_min, c.basic_min) for k, c in categories.items()
@@ -151,9 +151,9 @@ class RuleItem(models.Model):
     """
 
     class Kind(models.TextChoices):
-        BONUS = rules.BONUS, "贡献加分"
-        DEDUCTION = rules.DEDUCTION, "违规扣分"
-        CLEARING = rules.CLEARING, "清除全年积分"
+        BONUS = engine.BONUS, "贡献加分"
+        DEDUCTION = engine.DEDUCTION, "违规扣分"
+        CLEARING = engine.CLEARING, "清除全年积分"
 
     class DeductionClass(models.TextChoices):
         NONE = "", "—"
@@ -434,10 +434,10 @@ class PointsEntry(models.Model):
     """One line of the points ledger. Inserted once; never updated, never deleted."""
 
     class Kind(models.TextChoices):
-        BONUS = rules.BONUS, "贡献加分"
-        DEDUCTION = rules.DEDUCTION, "违规扣分"
-        CLEARING = rules.CLEARING, "积分清零"
-        CORRECTION = rules.CORRECTION, "更正"
+        BONUS = engine.BONUS, "贡献加分"
+        DEDUCTION = engine.DEDUCTION, "违规扣分"
+        CLEARING = engine.CLEARING, "积分清零"
+        CORRECTION = engine.CORRECTION, "更正"
 
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="points_entries", verbose_name="党员"
@@ -505,5 +505,5 @@ class PointsEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise TypeError("积分台账只能追加，不能删除；请登记更正记录。")
 
-    def as_rule_entry(self) -> rules.Entry:
-        return rules.Entry(month=self.month, kind=self.kind, points=self.points)
+    def as_rule_entry(self) -> engine.Entry:
+        return engine.Entry(month=self.month, kind=self.kind, points=self.points)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from members.models import Member
 from members.scope import get_branch, official_of, require_points_clerk, require_secretary
 from members.views import apply_validation_error
-from scoring import ledger, rules, services
+from scoring import engine, ledger, services
 from scoring.forms import (
     ClearingForm,
     CloseMonthForm,
@@ -67,7 +67,7 @@ def _month_context(request, branch, year: int, month: int, forms: dict | None = 
     members = list(Member.objects.on_roll(branch, first).order_by("name_sort", "pk").distinct())
     member_ids = [m.pk for m in members]
     years = ledger.member_years(member_ids, year)
-    quarter_so_far = [m for m in rules.quarter_months(rules.quarter_of(month)) if m <= month]
+    quarter_so_far = [m for m in engine.quarter_months(engine.quarter_of(month)) if m <= month]
     declarations = list(
         Declaration.objects.filter(branch=branch, year=year, month=month)
         .select_related("item")
@@ -93,8 +93,8 @@ def _month_context(request, branch, year: int, month: int, forms: dict | None = 
             {
                 "member": member,
                 "category": member_year.months.get(month),
-                "month": rules.month_result(scoring_rules, member_year, month),
-                "quarter": rules.period_result(scoring_rules, member_year, quarter_so_far),
+                "month": engine.month_result(scoring_rules, member_year, month),
+                "quarter": engine.period_result(scoring_rules, member_year, quarter_so_far),
                 "declarations": by_member_declarations.get(member.pk, []),
                 "entries": by_member_entries.get(member.pk, []),
             }
@@ -129,7 +129,7 @@ def _month_context(request, branch, year: int, month: int, forms: dict | None = 
         "branch": branch,
         "year": year,
         "month": month,
-        "quarter": rules.quarter_of(month),
+        "quarter": engine.quarter_of(month),
         "branch_month": branch_month,
         "rule_set": rule_set,
         "rows": rows,

@@ -23,7 +23,7 @@ from evaluations import services as evaluations
 from evaluations.models import Assessment, AssessmentLine, Period
 from members import services as members
 from members.models import Branch, Township
-from scoring import ledger, rules
+from scoring import engine, ledger
 from scoring import services as scoring
 from scoring.models import PointsEntry, RuleItem
 
@@ -85,7 +85,7 @@ class Year:
 
     def __init__(self, county):
         self.county = county
-        scoring.ruleset_load_defaults(year=YEAR)
+        scoring.engineet_load_defaults(year=YEAR)
         by, by_y = county.secretary_user, county.secretary_y_user
         # 东阳涧村: 王建国 (A), 李四 (B), 赵六 (C); every month up to October closed.
         self.lisi = make_member(county.branch, "李四", category="B")
@@ -272,7 +272,7 @@ def test_category_and_grade_counts_link_to_the_same_members(year):
 
 
 def test_points_so_far_match_the_scoring_rules(year):
-    """The dashboard's integer arithmetic against scoring.rules, including a category change,
+    """The dashboard's integer arithmetic against scoring.engine, including a category change,
     a member who joined in April and one who moved to another branch."""
     county = year.county
     late = make_member(
@@ -299,12 +299,12 @@ def test_points_so_far_match_the_scoring_rules(year):
     years = ledger.member_years(ids, YEAR)
     for member in board.members:
         whole = years[member.pk]
-        so_far = rules.MemberYear(
+        so_far = engine.MemberYear(
             months={m: c for m, c in whole.months.items() if m <= 11},
             entries=[e for e in whole.entries if e.month <= 11],
         )
-        assert member.total == rules.year_result(scoring_rules, so_far).total, member.name
-        assert member.grade == rules.year_result(scoring_rules, whole).grade, member.name
+        assert member.total == engine.year_result(scoring_rules, so_far).total, member.name
+        assert member.grade == engine.year_result(scoring_rules, whole).grade, member.name
     zhouqi = next(m for m in board.members if m.pk == year.zhouqi.pk)
     assert zhouqi.branch_id == county.branch.pk  # counted where they are in November
 
@@ -508,7 +508,7 @@ def test_the_township_export_has_the_dashboard_numbers(year):
         assert Decimal(str(row["扣分合计"])) == branch.stats.deduction_sum
         assert row["清零人次"] == branch.stats.clearing_count
         assert [row[label] for label in ("优秀", "合格", "基本合格", "不合格")] == [
-            branch.stats.grades[g] for g in rules.GRADES
+            branch.stats.grades[g] for g in engine.GRADES
         ]
     progress = rows_of(book["月度进度"])
     assert progress[0]["党支部"] == "官桥村" and progress[0]["3月"].startswith("申报审议中")
@@ -566,7 +566,7 @@ def count_queries(client, url):
 def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
     county, django_assert_max_num_queries
 ):
-    scoring.ruleset_load_defaults(year=YEAR)
+    scoring.engineet_load_defaults(year=YEAR)
     township = Township.objects.create(county=county.lanxian, name="新镇", position=5)
     client = county.client("county")
     grow_township(township, range(1), county.county_user)
@@ -582,7 +582,7 @@ def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
 def test_the_county_dashboard_costs_the_same_queries_for_2_or_4_townships(
     county, django_assert_max_num_queries
 ):
-    scoring.ruleset_load_defaults(year=YEAR)
+    scoring.engineet_load_defaults(year=YEAR)
     client = county.client("county")
     url = reverse("county_dashboard", args=[YEAR])
     two = count_queries(client, url)

@@ -39,7 +39,7 @@ from evaluations.models import (
 from evaluations.todo import township_tasks
 from members import demo
 from members.models import Branch, CategoryChange, County, Member, Official, RollPeriod, Township
-from scoring import ledger, rules, services
+from scoring import engine, ledger, services
 from scoring.demo import fallback_user, plan_year_activity, seed_year_activity
 from scoring.models import (
     BranchAdoption,
@@ -650,7 +650,7 @@ def test_last_years_annual_results_are_archived_and_graded_by_the_rules(year):
         for line in lines:
             assert line.member_id in on_roll and line.member.joined_party.year < LAST_YEAR
             assert line.base == scoring_rules.base_scores[line.category]
-            assert line.grade == rules.grade_for(
+            assert line.grade == engine.grade_for(
                 scoring_rules, line.category, line.annual_total, line.cleared
             )
             assert (
@@ -659,7 +659,7 @@ def test_last_years_annual_results_are_archived_and_graded_by_the_rules(year):
                 == (line.base + line.bonus + line.deductions + line.corrections)
             )
             if line.cleared:
-                assert line.annual_total == 0 and line.grade == rules.UNQUALIFIED
+                assert line.annual_total == 0 and line.grade == engine.UNQUALIFIED
                 continue
             appraisal = appraisals[line.member_id]
             assert line.appraisal == appraisal.score and appraisal.branch_id == a.branch_id
@@ -667,7 +667,7 @@ def test_last_years_annual_results_are_archived_and_graded_by_the_rules(year):
             if appraisal.ballots:
                 assert sum(appraisal.ballots) == a.members_present
                 e, q, b, u = appraisal.ballots
-                assert appraisal.score == rules.appraisal_from_ballots(
+                assert appraisal.score == engine.appraisal_from_ballots(
                     scoring_rules, excellent=e, qualified=q, basic=b, unqualified=u
                 )
             else:
@@ -681,14 +681,14 @@ def test_last_years_annual_results_are_archived_and_graded_by_the_rules(year):
         evaluation_services.rank_lines(ranked, annual=True)
         assert [r.rank for r in ranked] == [line.rank for line in lines]
     total = grades.total()
-    assert grades[rules.QUALIFIED] > total / 2
-    assert 0.1 < grades[rules.EXCELLENT] / total < 0.35
-    assert (grades[rules.BASIC] + grades[rules.UNQUALIFIED]) / total < 0.05
+    assert grades[engine.QUALIFIED] > total / 2
+    assert 0.1 < grades[engine.EXCELLENT] / total < 0.35
+    assert (grades[engine.BASIC] + grades[engine.UNQUALIFIED]) / total < 0.05
 
 
 def test_talks_for_basic_members_and_one_open_appeal_for_the_township(year):
     basic = set(
-        AssessmentLine.objects.filter(assessment__year=LAST_YEAR, grade=rules.BASIC).values_list(
+        AssessmentLine.objects.filter(assessment__year=LAST_YEAR, grade=engine.BASIC).values_list(
             "member_id", flat=True
         )
     )

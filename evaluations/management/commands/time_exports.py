@@ -33,7 +33,7 @@ from evaluations.export_views import county_results_export
 from evaluations.models import Assessment, AssessmentLine, Period
 from evaluations.services import rank_lines
 from members.models import Branch, Member, Official
-from scoring import rules
+from scoring import engine
 from scoring.models import RuleSet
 from scoring.services import ruleset_load_defaults
 
@@ -147,6 +147,6 @@ def _line(assessment, member, scoring_rules, rng) -> AssessmentLine:
         cumulative=total,
         appraisal=appraisal,
         annual_total=annual_total,
-        grade=rules.grade_for(scoring_rules, category, annual_total, cleared),
+        grade=engine.grade_for(scoring_rules, category, annual_total, cleared),
         cleared=cleared,
     )

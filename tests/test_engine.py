@@ -1,6 +1,6 @@
 """The "445" points arithmetic (DOMAIN.md §3): worked examples, then properties.
 
-Pure tests: no database, no Django. The properties compare ``scoring.rules`` with an independent
+Pure tests: no database, no Django. The properties compare ``scoring.engine`` with an independent
 exact computation written here (Fractions summed, then rounded through a high-precision Decimal
 with ``ROUND_HALF_UP``), so they test the module rather than restate it.
 """
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.rules import (
+from scoring.engine import (
     BASIC,
     BONUS,
     CATEGORIES,
