@@ -39,7 +39,7 @@ def year_2025(county):
     * 钱有福 (B): a clearing item (Q4, 黄赌毒) in July;
     * 周小明 (B): nothing → 80.
     """
-    rule_set = scoring.engineet_load_defaults(year=YEAR)
+    rule_set = scoring.ruleset_load_defaults(year=YEAR)
     by = county.secretary_user
     start = datetime.date(2025, 1, 1)
     y = SimpleNamespace(county=county, rule_set=rule_set, branch=county.branch)
@@ -262,7 +262,7 @@ def test_only_the_branch_enters_the_appraisal_others_read_or_get_404(year_2025):
 
 
 def test_the_year_cannot_open_before_the_quarters_are_approved(county):
-    scoring.engineet_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR)
     make_member(county.branch, "赵卫东", category="A", on_roll_from=datetime.date(2025, 1, 1))
     close_months(county.branch, YEAR, range(1, 13), by=county.secretary_user)
     url = reverse("assessments", args=[county.branch.pk, YEAR])

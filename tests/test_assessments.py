@@ -104,7 +104,7 @@ def text(response) -> str:
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.engineet_load_defaults(year=YEAR)
+    return scoring.ruleset_load_defaults(year=YEAR)
 
 
 @pytest.fixture

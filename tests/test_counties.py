@@ -38,7 +38,7 @@ def _fixed_today(monkeypatch):
 @pytest.fixture
 def two_counties(county):
     """Each member gets a 2-point bonus in March, approved by their branch."""
-    scoring.engineet_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR)
     item = RuleItem.objects.get(code="G02", branch__isnull=True, rule_set__year=YEAR)
     for member, branch in (
         (county.member, county.branch),

@@ -85,7 +85,7 @@ class Year:
 
     def __init__(self, county):
         self.county = county
-        scoring.engineet_load_defaults(year=YEAR)
+        scoring.ruleset_load_defaults(year=YEAR)
         by, by_y = county.secretary_user, county.secretary_y_user
         # 东阳涧村: 王建国 (A), 李四 (B), 赵六 (C); every month up to October closed.
         self.lisi = make_member(county.branch, "李四", category="B")
@@ -566,7 +566,7 @@ def count_queries(client, url):
 def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
     county, django_assert_max_num_queries
 ):
-    scoring.engineet_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR)
     township = Township.objects.create(county=county.lanxian, name="新镇", position=5)
     client = county.client("county")
     grow_township(township, range(1), county.county_user)
@@ -582,7 +582,7 @@ def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
 def test_the_county_dashboard_costs_the_same_queries_for_2_or_4_townships(
     county, django_assert_max_num_queries
 ):
-    scoring.engineet_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR)
     client = county.client("county")
     url = reverse("county_dashboard", args=[YEAR])
     two = count_queries(client, url)

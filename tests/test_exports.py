@@ -117,7 +117,7 @@ def add_members(branch, count, prefix="党员"):
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.engineet_load_defaults(year=YEAR)
+    return scoring.ruleset_load_defaults(year=YEAR)
 
 
 @pytest.fixture
@@ -479,7 +479,7 @@ def test_the_township_and_county_exports_make_a_fixed_number_of_queries(
 
 def test_the_annual_export_adds_appraisal_total_and_grade(county):
     """2025, assessed from January to the members' meeting in January 2026."""
-    scoring.engineet_load_defaults(year=2025)
+    scoring.ruleset_load_defaults(year=2025)
     branch = Branch.objects.create(township=county.dongcun, name="南河村", position=3)
     start = datetime.date(2025, 1, 1)
     good = make_member(branch, "郭美兰", category="A", on_roll_from=start, gender="F")

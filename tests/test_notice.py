@@ -126,7 +126,7 @@ def q1_members(county) -> dict:
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.engineet_load_defaults(year=YEAR)
+    return scoring.ruleset_load_defaults(year=YEAR)
 
 
 @pytest.fixture
