@@ -7,3 +7,10 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "基础设施"
+
+    def ready(self):
+        from django.urls import register_converter
+
+        from core.web import YearConverter
+
+        register_converter(YearConverter, "year")

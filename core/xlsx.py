@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ __all__ = ["CONTENT_TYPE", "Column", "XlsxExporter", "attachment_header", "safe_
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEXT_FORMAT = "@"
 DATE_FORMAT = "yyyy-mm-dd"
+NUMBER_FORMAT = "0.00"  # points and yuan: two places, as on every page
 _FORMULA_START = ("=", "+", "-", "@")  # and any control character (tab, CR, ...)
 _BAD_SHEET_TITLE_RE = re.compile(r"[\[\]:*?/\\]")
 
@@ -81,7 +83,9 @@ def attachment_header(filename: str) -> str:
 
 
 class XlsxExporter:
-    """One sheet: a bold, frozen header row from ``columns``, then one ``write_row`` per row."""
+    """Sheets of rows: each sheet a bold, frozen header row from its columns, then one
+    ``write_row`` per row. The first sheet is ``title`` with ``columns``; ``add_sheet`` starts
+    the next. Decimal cells show two decimal places, dates show as dates."""
 
     title: str = "Sheet1"
     columns: Sequence[Column] = ()
@@ -89,7 +93,17 @@ class XlsxExporter:
     def __init__(self):
         self.workbook = Workbook()
         self.sheet = self.workbook.active
-        self.sheet.title = _BAD_SHEET_TITLE_RE.sub("_", self.title)[:31] or "Sheet1"
+        self._start(self.title, self.columns)
+
+    def add_sheet(self, title: str, columns: Sequence[Column]) -> None:
+        """Start another sheet (or name the first, while it is still empty)."""
+        if self.row_number > 1 or self.columns:
+            self.sheet = self.workbook.create_sheet()
+        self._start(title, columns)
+
+    def _start(self, title: str, columns: Sequence[Column]) -> None:
+        self.sheet.title = _BAD_SHEET_TITLE_RE.sub("_", title)[:31] or "Sheet1"
+        self.columns = list(columns)
         bold = Font(bold=True)
         for index, column in enumerate(self.columns, start=1):
             cell = self.sheet.cell(row=1, column=index)
@@ -135,6 +149,9 @@ class XlsxExporter:
         elif isinstance(value, datetime.datetime | datetime.date):
             cell.value = value
             cell.number_format = DATE_FORMAT
+        elif isinstance(value, Decimal):
+            cell.value = value
+            cell.number_format = NUMBER_FORMAT
         else:
             cell.value = value
         if is_text:

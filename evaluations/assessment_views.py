@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.web import apply_validation_error
 from evaluations import services
 from evaluations.forms import (
     AppealDecisionForm,
@@ -55,7 +56,6 @@ from members.scope import (
     require_points_clerk,
     require_secretary,
 )
-from members.views import apply_validation_error
 from scoring import engine, ledger
 from scoring.models import BranchMonth, RuleSet
 

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from core.xlsx import Column, XlsxExporter
 from evaluations.models import Assessment, AssessmentLine, Period
 from evaluations.services import public_order
 from members.models import Category
+from scoring.periods import title
 
-NUMBER_FORMAT = "0.00"
 CHUNK_SIZE = 2000
 
 # Branches in the organisation's order (Branch.Meta.ordering), ties broken by primary key so the
@@ -48,13 +47,6 @@ LINE_ORDER = (
 )
 # The only member fields read: nothing personal beyond what the sheet prints.
 MEMBER_FIELDS = ("member__id", "member__name", "member__name_sort", "member__card_number")
-
-
-def period_title(year: int, period: str) -> str:
-    """「2026年第一季度」, 「2026年度」."""
-    if period == Period.YEAR:
-        return f"{year}年度"
-    return f"{year}年{Period(period).label}"
 
 
 def _score(header: str) -> Column:
@@ -91,41 +83,15 @@ def results_columns(*, annual: bool) -> list[Column]:
     return columns
 
 
-SCORE_HEADERS = frozenset(
-    {
-        "基础积分",
-        "贡献加分",
-        "违规扣分",
-        "更正",
-        "本期积分",
-        "累计积分",
-        "民主评议积分",
-        "年度总积分",
-    }
-)
-
-
 class ResultsExport(XlsxExporter):
     """Results of one period (a quarter or the year): one row per member, branch after branch."""
 
     def __init__(self, *, year: int, period: str):
         self.year, self.period = year, period
         self.annual = period == Period.YEAR
-        self.title = f"{period_title(year, period)}积分结果"
+        self.title = f"{title(year, period)}积分结果"
         self.columns = results_columns(annual=self.annual)
-        self._score_indexes = [
-            index
-            for index, column in enumerate(self.columns, start=1)
-            if column.header in SCORE_HEADERS
-        ]
         super().__init__()
-
-    def write_row(self, values: Iterable[Any]) -> None:
-        super().write_row(values)
-        for index in self._score_indexes:
-            cell = self.sheet.cell(row=self.row_number, column=index)
-            if cell.value is not None:
-                cell.number_format = NUMBER_FORMAT
 
     def add_assessments(self, assessments: Sequence[Assessment]) -> None:
         """Write the lines of ``assessments`` (loaded with branch__township), in branch order.
@@ -213,7 +179,7 @@ class AssessmentResultsExport(ResultsExport):
 
     def filename(self) -> str:
         branch = self.assessment.branch
-        period = period_title(self.year, self.period)
+        period = title(self.year, self.period)
         return f"{branch.township.name}{branch.name}_{period}_积分结果.xlsx"
 
 
@@ -229,7 +195,7 @@ class PeriodResultsExport(ResultsExport):
         self.add_assessments(assessments)
 
     def filename(self) -> str:
-        return f"{self.where}_{period_title(self.year, self.period)}_积分结果.xlsx"
+        return f"{self.where}_{title(self.year, self.period)}_积分结果.xlsx"
 
 
 def period_assessments(year: int, period: str):

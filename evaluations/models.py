@@ -16,6 +16,7 @@ from django.db.models import Q
 from members.models import Branch, Category, Member, ScopedQuerySet
 from scoring import engine
 from scoring.models import POINTS, RuleSet
+from scoring.periods import Period, period_months, title
 
 GRADE_CHOICES = [(g, engine.GRADE_LABELS[g]) for g in engine.GRADES]
 
@@ -23,14 +24,6 @@ GRADE_CHOICES = [(g, engine.GRADE_LABELS[g]) for g in engine.GRADES]
 class BranchScopedQuerySet(ScopedQuerySet):
     township_path = "branch__township"
     branch_path = "branch"
-
-
-class Period(models.TextChoices):
-    Q1 = "Q1", "第一季度"
-    Q2 = "Q2", "第二季度"
-    Q3 = "Q3", "第三季度"
-    Q4 = "Q4", "第四季度"
-    YEAR = "Y", "年度"
 
 
 class Assessment(models.Model):
@@ -92,13 +85,11 @@ class Assessment(models.Model):
 
     @property
     def title_period(self) -> str:
-        if self.is_annual:
-            return f"{self.year}年度"  # not "2026年年度"
-        return f"{self.year}年{self.get_period_display()}"
+        return title(self.year, self.period)
 
     @property
     def months(self) -> tuple[int, ...]:
-        return tuple(range(1, 13)) if self.is_annual else engine.quarter_months(self.quarter)
+        return period_months(self.period)
 
 
 class AssessmentLog(models.Model):

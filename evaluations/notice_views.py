@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from core.web import apply_validation_error
 from evaluations import services
 from evaluations.forms_notice import (
     ArchiveFilterForm,
@@ -33,7 +34,6 @@ from evaluations.forms_notice import (
 )
 from evaluations.models import ArchivedNotice, Assessment, Notice, Objection, Period
 from members.scope import official_of, require_secretary
-from members.views import apply_validation_error
 
 ORDER_NOTE = "按{key}从高到低排列；积分相同名次相同，按姓名拼音排序；积分清零者列于最后。"
 

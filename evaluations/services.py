@@ -34,15 +34,7 @@ from evaluations.models import (
 from members.models import Branch, Category, Member
 from scoring import engine, ledger
 from scoring.models import BranchMonth, PointsEntry, RuleSet
-
-QUARTER_PERIODS = [Period.Q1, Period.Q2, Period.Q3, Period.Q4]
-
-
-def period_months(period: str) -> tuple[int, ...]:
-    if period == Period.YEAR:
-        return tuple(range(1, 13))
-    return engine.quarter_months(int(period[1]))
-
+from scoring.periods import QUARTERS, period_months
 
 # --- Computing a period's figures --------------------------------------------------------------
 
@@ -215,7 +207,7 @@ def assessment_open(*, branch: Branch, year: int, period: str, by) -> Assessment
     if period == Period.YEAR:
         unapproved = [
             p
-            for p in QUARTER_PERIODS
+            for p in QUARTERS
             if not Assessment.objects.filter(
                 branch=branch, year=year, period=p, status=Assessment.Status.APPROVED
             ).exists()

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "members",
     "scoring",
     "evaluations",
+    "oversight",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from lanxian_points import views
+
 admin.site.site_header = "岚县党员积分管理 · 系统配置"
 admin.site.site_title = "岚县党员积分管理"
 
@@ -19,8 +21,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("", views.home, name="home"),
     path("", include("members.urls")),
     path("", include("scoring.urls")),
     path("", include("evaluations.urls")),
-    path("", include("evaluations.urls_dashboards")),
+    path("", include("oversight.urls")),
 ]

@@ -1,7 +1,7 @@
 """The QR code on a member's points card: issuing, reissuing and revoking its public link.
 
 A `CardLink` is a random token; `/c/<token>/` shows that member's own card to whoever holds it,
-without logging in (see `members.public_views`). The branch secretary issues it, reissues it
+without logging in (see `scoring.public_views`). The branch secretary issues it, reissues it
 when a card is lost (the old QR stops working at once) and revokes it. Links are never deleted.
 """
 

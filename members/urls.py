@@ -1,9 +1,8 @@
 from django.urls import path
 
-from members import public_views, roster_views, views
+from members import card_link_views, roster_views, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("county/", views.county, name="county"),
     path("townships/<int:pk>/", views.township, name="township"),
     path("branches/<int:pk>/", views.branch, name="branch"),
@@ -25,12 +24,10 @@ urlpatterns = [
         roster_views.roster_import_confirm,
         name="roster_import_confirm",
     ),
-    path("members/<int:pk>/card-link/", public_views.card_link, name="card_link"),
+    path("members/<int:pk>/card-link/", card_link_views.card_link, name="card_link"),
     path(
         "branches/<int:pk>/card-links/",
-        public_views.card_links_issue_all,
+        card_link_views.card_links_issue_all,
         name="card_links_issue_all",
     ),
-    # The one page open without logging in: a member's own card behind the QR code.
-    path("c/<str:token>/", public_views.card_public, name="card_public"),
 ]

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.web import apply_validation_error
 from members import services
 from members.card_links import card_link_panel
 from members.forms import (
@@ -32,39 +33,6 @@ from members.scope import (
 )
 
 ACTIVE = Q(members__status=Member.Status.ACTIVE)
-
-
-def apply_validation_error(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, next to the field it names if any."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def home(request):
-    """What needs doing, in plain words, for the role that just logged in."""
-    from evaluations import todo
-
-    official = getattr(request.user, "official", None)
-    if official is None:
-        return render(request, "members/home_unassigned.html")
-    if official.is_county:
-        return redirect("county")
-    if official.is_township:
-        tasks = todo.township_tasks(official.township)
-        place = official.township
-    else:
-        tasks = todo.branch_tasks(
-            official.branch, is_secretary=official.is_secretary_of(official.branch)
-        )
-        place = official.branch
-    return render(
-        request,
-        "members/home.html",
-        {"tasks": tasks, "place": place, "today": timezone.localdate()},
-    )
 
 
 def county(request):

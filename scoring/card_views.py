@@ -10,8 +10,6 @@ public never sees this page); only the branch's secretary records corrections.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -22,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.web import apply_validation_error
 from members.card_links import active_token_subquery, qr_svg
 from members.models import Branch, CardLink, Member, RollPeriod
 from members.scope import (
@@ -31,71 +30,14 @@ from members.scope import (
     only_methods,
     require_secretary,
 )
-from members.views import apply_validation_error
-from scoring import engine, ledger, services
+from scoring import ledger, services
+from scoring.cards import build_card
 from scoring.forms_card import CorrectionForm, month_value
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
 
 # Years a card can be asked for; outside this range the URL is simply not a page.
 FIRST_YEAR, LAST_YEAR = 2000, 2099
-QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 CARDS_PER_PAGE = 4  # 2 × 2 on an A4 sheet
-
-
-@dataclass(frozen=True)
-class CardMonth:
-    month: int
-    category: str | None  # the category held that month; None when not on the roll
-    result: engine.PeriodResult
-    running: Decimal
-    has_entries: bool
-    future: bool  # a month not yet reached (its base share is counted as expected)
-
-    @property
-    def on_roll(self) -> bool:
-        return self.category is not None
-
-    @property
-    def counts(self) -> bool:
-        """Whether the month has anything to show (otherwise the card shows "—")."""
-        return self.on_roll or self.has_entries
-
-    @property
-    def quarter(self) -> int:
-        return engine.quarter_of(self.month)
-
-
-@dataclass(frozen=True)
-class Card:
-    """One member's card for one year, as plain data for the templates."""
-
-    member: Member
-    branch: Branch
-    year: int
-    months: tuple[CardMonth, ...]
-    quarters: tuple[tuple[int, str, engine.PeriodResult], ...]
-    result: engine.YearResult
-    appraised: bool
-    qr: str = ""  # inline SVG of the member's card link, when the member has an active one
-
-    @property
-    def reached(self) -> tuple[CardMonth, ...]:
-        """The months already reached: a printed card shows what has been earned, not a
-        projection of months still to come."""
-        return tuple(m for m in self.months if not m.future)
-
-    @property
-    def to_date(self) -> Decimal:
-        reached = self.reached
-        return reached[-1].running if reached else Decimal("0.00")
-
-    @property
-    def year_complete(self) -> bool:
-        return len(self.reached) == 12
-
-    @property
-    def grade_label(self) -> str:
-        return engine.GRADE_LABELS.get(self.result.grade, "—")
 
 
 def _check_year(year: int) -> None:
@@ -107,45 +49,6 @@ def _read_only(request):
     """Read-only pages refuse other methods only AFTER the scope check, so that another
     branch's card answers 404 to a POST as to a GET (see members.scope)."""
     return only_methods(request, "GET", "HEAD")
-
-
-def _build_card(
-    scoring_rules: engine.ScoringRules,
-    member_year: engine.MemberYear,
-    *,
-    member: Member,
-    branch: Branch,
-    year: int,
-    today: datetime.date,
-    qr: str = "",
-) -> Card:
-    running = engine.running_totals(scoring_rules, member_year)
-    entry_months = {entry.month for entry in member_year.entries}
-    months = tuple(
-        CardMonth(
-            month=month,
-            category=member_year.months.get(month),
-            result=engine.month_result(scoring_rules, member_year, month),
-            running=running[month - 1],
-            has_entries=month in entry_months,
-            future=(year, month) > (today.year, today.month),
-        )
-        for month in engine.MONTHS
-    )
-    quarters = tuple(
-        (q, QUARTER_NAMES[q], engine.quarter_result(scoring_rules, member_year, q))
-        for q in range(1, 5)
-    )
-    return Card(
-        member=member,
-        branch=branch,
-        year=year,
-        months=months,
-        quarters=quarters,
-        result=engine.year_result(scoring_rules, member_year),
-        appraised=member_year.appraisal is not None,
-        qr=qr,
-    )
 
 
 def _card_qr(request, token: str | None) -> str:
@@ -177,7 +80,7 @@ def points_card(request, pk, year):
     rule_set = RuleSet.in_force(year)
     if rule_set is None:
         return _no_rules(request, year, member=member, **_year_links(year, today))
-    card = _build_card(
+    card = build_card(
         rule_set.scoring_rules(),
         ledger.member_years([member.pk], year)[member.pk],
         member=member,
@@ -250,7 +153,7 @@ def points_card_print(request, pk, year):
     if rule_set is None:
         return _no_rules(request, year, member=member, **_year_links(year, today))
     token = CardLink.objects.active().filter(member=member).values_list("token", flat=True)
-    card = _build_card(
+    card = build_card(
         rule_set.scoring_rules(),
         ledger.member_years([member.pk], year)[member.pk],
         member=member,
@@ -293,7 +196,7 @@ def branch_cards_print(request, pk, year):
     members = list(_members_on_roll(branch, year))
     member_years = ledger.member_years([m.pk for m in members], year)
     cards = [
-        _build_card(
+        build_card(
             scoring_rules,
             member_years[member.pk],
             member=member,

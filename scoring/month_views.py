@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.web import apply_validation_error
 from members.models import Member
 from members.scope import get_branch, official_of, require_points_clerk, require_secretary
-from members.views import apply_validation_error
 from scoring import engine, ledger, services
 from scoring.forms import (
     ClearingForm,

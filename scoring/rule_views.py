@@ -16,9 +16,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.web import apply_validation_error
 from members.models import Branch, Category
 from members.scope import get_branch, official_of, require_secretary
-from members.views import apply_validation_error
 from scoring import services
 from scoring.forms_rules import BranchAdoptForm, BranchItemForm
 from scoring.models import BranchAdoption, RuleItem, RuleSet

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from scoring import card_views, month_views, rule_views
+from scoring import card_views, month_views, public_views, rule_views
 
 urlpatterns = [
+    # The one page open without logging in: a member's own card behind the QR code.
+    path("c/<str:token>/", public_views.card_public, name="card_public"),
     # The branch's month (steps 2–3)
     path("branches/<int:pk>/month/", month_views.month_current, name="month_current"),
     path(

@@ -14,8 +14,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from evaluations import dashboards
 from members.models import Official
+from oversight import clock
 from scoring import services as scoring
 from scoring.models import RuleItem
 
@@ -32,7 +32,7 @@ THEIRS = "赵文华"  # 兴县's one
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
-    monkeypatch.setattr(dashboards, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
 
 
 @pytest.fixture

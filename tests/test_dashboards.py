@@ -18,11 +18,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from evaluations import dashboards
 from evaluations import services as evaluations
 from evaluations.models import Assessment, AssessmentLine, Period
 from members import services as members
 from members.models import Branch, Township
+from oversight import clock, dashboards, figures
 from scoring import engine, ledger
 from scoring import services as scoring
 from scoring.models import PointsEntry, RuleItem
@@ -37,7 +37,7 @@ TODAY = datetime.date(2026, 11, 25)
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
-    monkeypatch.setattr(dashboards, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
 
 
 def item(code):
@@ -293,7 +293,7 @@ def test_points_so_far_match_the_scoring_rules(year):
         reason="迁居",
     )
     board = dashboards.township_dashboard(county.dongcun, YEAR, TODAY)
-    scoring_rules = dashboards.scoring_rules_for(YEAR)
+    scoring_rules = figures.scoring_rules_for(YEAR)
     ids = [m.pk for m in board.members]
     assert late.pk in ids and year.zhouqi.pk in ids
     years = ledger.member_years(ids, YEAR)

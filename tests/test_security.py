@@ -169,7 +169,8 @@ def _sample_path(pattern: str) -> str:
         return first if re.fullmatch(r"\w+", first) else "nothing-here/"
 
     path = re.sub(r"\(\?P<\w+>([^)]*)\)", group, pattern)
-    # Route converters: <int:pk>, <path:object_id>, <id>.
+    # Route converters: <year:year> (2000–2099), <int:pk>, <path:object_id>, <id>.
+    path = re.sub(r"<year:\w+>", "2026", path)
     path = re.sub(r"<(?:\w+:)?\w+>", "1", path)
     return "/" + path.replace("^", "").replace("$", "")
 

@@ -36,9 +36,9 @@ from evaluations.models import (
     NoticeLog,
     Objection,
 )
-from evaluations.todo import township_tasks
 from members import demo
 from members.models import Branch, CategoryChange, County, Member, Official, RollPeriod, Township
+from oversight.todo import township_tasks
 from scoring import engine, ledger, services
 from scoring.demo import fallback_user, plan_year_activity, seed_year_activity
 from scoring.models import (

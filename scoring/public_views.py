@@ -1,37 +1,27 @@
-"""The member's own points card behind the QR code, and the secretary's controls for that link.
+"""The member's own points card behind the QR code: the one page open without logging in.
 
-`card_public` is the only page of the project open without logging in. Whoever holds the link
-(the member, their family) sees that one member's card for the year, read-only: name, branch,
-category, card number, month-by-month points with the running total, the year's total and the
-projected grade, and the items behind the points. Never the ID number, phone or birth date,
-never the free-text reasons or who entered them (the page may be shown around the family), and
-nothing about any other member. An unknown and a revoked link answer the same 404.
+Whoever holds the link (the member, their family) sees that one member's card for the year,
+read-only: name, branch, category, card number, month-by-month points with the running total, the
+year's total and the projected grade, and the items behind the points. Never the ID number, phone
+or birth date, never the free-text reasons or who entered them (the page may be shown around the
+family), and nothing about any other member. An unknown and a revoked link answer the same 404.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
 from django.db.models import Min
-from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from members.card_links import (
-    card_link_for,
-    card_link_reissue,
-    card_link_revoke,
-    card_links_issue_missing,
-)
+from core.web import FIRST_YEAR, LAST_YEAR, methods
 from members.models import CardLink, Member, RollPeriod
-from members.scope import get_branch, get_member, require_secretary
 from scoring import ledger
-from scoring.card_views import FIRST_YEAR, LAST_YEAR, _build_card
+from scoring.cards import build_card
 from scoring.models import PointsEntry, RuleSet
 
 TOKEN_MAX_LENGTH = CardLink._meta.get_field("token").max_length
@@ -101,10 +91,9 @@ def _entry_rows(member: Member, year: int) -> list[dict]:
 
 
 @login_not_required
+@methods("GET")
 def card_public(request, token):
     member = _member_for_token(token)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
     today = timezone.localdate()
     offered = _years_offered(member, today)
     year = _requested_year(request, today, offered)
@@ -117,7 +106,7 @@ def card_public(request, token):
     }
     rule_set = RuleSet.in_force(year)
     if rule_set is not None:
-        card = _build_card(
+        card = build_card(
             rule_set.scoring_rules(),
             ledger.member_years([member.pk], year)[member.pk],
             member=member,
@@ -134,63 +123,10 @@ def card_public(request, token):
             has_future_months=any(m.future and m.on_roll for m in card.months),
             entries=_entry_rows(member, year),
         )
-    response = render(request, "members/card_public.html", context)
+    response = render(request, "scoring/card_public.html", context)
     # The token is in the URL: never send it on as a Referer, never keep the page in a cache
     # (a shared phone, a proxy), never let a search engine index it.
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     add_never_cache_headers(response)
     return response
-
-
-def _member_url(member: Member) -> str:
-    return reverse("member", args=[member.pk]) + "#card-link"
-
-
-def card_link(request, pk):
-    """Issue, reissue or revoke a member's card link: the secretary of the member's branch."""
-    member = get_member(request, pk)
-    require_secretary(request, member.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    action = request.POST.get("action")
-    try:
-        if action == "issue":
-            card_link_for(member=member, by=request.user)
-            messages.success(request, f"已为{member.name}生成积分卡二维码。")
-        elif action == "reissue":
-            card_link_reissue(member=member, by=request.user)
-            messages.success(
-                request,
-                f"已为{member.name}重新生成积分卡二维码，旧二维码已失效，请重新打印积分卡。",
-            )
-        elif action == "revoke":
-            if card_link_revoke(member=member, by=request.user):
-                messages.success(request, f"已停用{member.name}的积分卡二维码。")
-            else:
-                messages.info(request, f"{member.name}的积分卡二维码已经停用。")
-        else:
-            return HttpResponseBadRequest("未知操作。")
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-    return redirect(_member_url(member))
-
-
-def card_links_issue_all(request, pk):
-    """Issue a card link to every member on the branch's roll who has none (the secretary)."""
-    branch = get_branch(request, pk)
-    require_secretary(request, branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        year = int(request.POST.get("year", ""))
-    except ValueError:
-        year = timezone.localdate().year
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        year = timezone.localdate().year
-    created = card_links_issue_missing(branch=branch, by=request.user)
-    if created:
-        messages.success(request, f"已为 {created} 名党员生成积分卡二维码。")
-    else:
-        messages.info(request, "本支部在册党员都已有积分卡二维码。")
-    return redirect("branch_cards_print", pk=branch.pk, year=year)

@@ -1,0 +1,35 @@
+"""The project's own pages: the home page that says what needs doing, per role.
+
+Everything else lives in the apps; this package sits on top of them (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from core.web import methods
+from oversight import todo
+
+
+@methods("GET")
+def home(request):
+    """What needs doing, in plain words, for the role that just logged in."""
+    official = getattr(request.user, "official", None)
+    if official is None:
+        return render(request, "members/home_unassigned.html")
+    if official.is_county:
+        return redirect("county")
+    if official.is_township:
+        tasks = todo.township_tasks(official.township)
+        place = official.township
+    else:
+        tasks = todo.branch_tasks(
+            official.branch, is_secretary=official.is_secretary_of(official.branch)
+        )
+        place = official.branch
+    return render(
+        request,
+        "members/home.html",
+        {"tasks": tasks, "place": place, "today": timezone.localdate()},
+    )

@@ -1,0 +1,109 @@
+"""A member's points card (积分卡) for a year, as plain data: months, quarters and the year from
+the engine. The staff's card page, the printed cards and the member's own page all build it here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from members.models import Branch, Member
+from scoring import engine
+
+QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+
+
+@dataclass(frozen=True)
+class CardMonth:
+    month: int
+    category: str | None  # the category held that month; None when not on the roll
+    result: engine.PeriodResult
+    running: Decimal
+    has_entries: bool
+    future: bool  # a month not yet reached (its base share is counted as expected)
+
+    @property
+    def on_roll(self) -> bool:
+        return self.category is not None
+
+    @property
+    def counts(self) -> bool:
+        """Whether the month has anything to show (otherwise the card shows "—")."""
+        return self.on_roll or self.has_entries
+
+    @property
+    def quarter(self) -> int:
+        return engine.quarter_of(self.month)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One member's card for one year, as plain data for the templates."""
+
+    member: Member
+    branch: Branch
+    year: int
+    months: tuple[CardMonth, ...]
+    quarters: tuple[tuple[int, str, engine.PeriodResult], ...]
+    result: engine.YearResult
+    appraised: bool
+    qr: str = ""  # inline SVG of the member's card link, when the member has an active one
+
+    @property
+    def reached(self) -> tuple[CardMonth, ...]:
+        """The months already reached: a printed card shows what has been earned, not a
+        projection of months still to come."""
+        return tuple(m for m in self.months if not m.future)
+
+    @property
+    def to_date(self) -> Decimal:
+        reached = self.reached
+        return reached[-1].running if reached else Decimal("0.00")
+
+    @property
+    def year_complete(self) -> bool:
+        return len(self.reached) == 12
+
+    @property
+    def grade_label(self) -> str:
+        return engine.GRADE_LABELS.get(self.result.grade, "—")
+
+
+def build_card(
+    scoring_rules: engine.ScoringRules,
+    member_year: engine.MemberYear,
+    *,
+    member: Member,
+    branch: Branch,
+    year: int,
+    today: datetime.date,
+    qr: str = "",
+) -> Card:
+    running = engine.running_totals(scoring_rules, member_year)
+    entry_months = {entry.month for entry in member_year.entries}
+    months = tuple(
+        CardMonth(
+            month=month,
+            category=member_year.months.get(month),
+            result=engine.month_result(scoring_rules, member_year, month),
+            running=running[month - 1],
+            has_entries=month in entry_months,
+            future=(year, month) > (today.year, today.month),
+        )
+        for month in engine.MONTHS
+    )
+    quarters = tuple(
+        (q, QUARTER_NAMES[q], engine.quarter_result(scoring_rules, member_year, q))
+        for q in range(1, 5)
+    )
+    return Card(
+        member=member,
+        branch=branch,
+        year=year,
+        months=months,
+        quarters=quarters,
+        result=engine.year_result(scoring_rules, member_year),
+        appraised=member_year.appraisal is not None,
+        qr=qr,
+    )
