@@ -36,7 +36,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	SECRET_KEY=lint-only $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=lint-only LEDGER_HMAC_KEY=lint-only-ledger $(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -48,7 +48,7 @@ check: lint test
 # adds the province (100 counties on PostgreSQL: about an hour). Writes docs/benchmarks.md.
 BENCH_ARGS ?=
 bench: $(STAMP)
-	DEBUG=0 SECRET_KEY=bench-only $(PY) manage.py bench $(BENCH_ARGS)
+	DEBUG=0 SECRET_KEY=bench-only LEDGER_HMAC_KEY=bench-only-ledger $(PY) manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

@@ -12,7 +12,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
+from core.models import AppendOnlyQuerySet, Chained
+from core.transitions import StatusLog, Workflow
 from members.models import Branch, Category, Member, ScopedQuerySet
 from scoring import engine
 from scoring.models import POINTS, RuleSet
@@ -47,7 +50,7 @@ class Assessment(models.Model):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    opened_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
 
@@ -72,6 +75,15 @@ class Assessment(models.Model):
             ),
         ]
 
+    workflow = Workflow(
+        log="evaluations.AssessmentLog",
+        moves={
+            "confirm": ("由党员大会确认", [Status.OPEN, Status.RETURNED], Status.CONFIRMED),
+            "approve": ("审核通过", [Status.CONFIRMED], Status.APPROVED),
+            "return": ("退回修改", [Status.CONFIRMED], Status.RETURNED),
+        },
+    )
+
     def __str__(self):
         return f"{self.branch.name} {self.title_period}"
 
@@ -92,24 +104,17 @@ class Assessment(models.Model):
         return period_months(self.period)
 
 
-class AssessmentLog(models.Model):
+class AssessmentLog(StatusLog):
+    SUBJECT = "assessment"
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="logs")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    reason = models.CharField("说明", max_length=500, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "评定状态记录"
-        ordering = ["at", "pk"]
 
-    def __str__(self):
-        return f"{self.assessment} → {self.to_status_label}"
-
-    @property
-    def to_status_label(self) -> str:
-        return Assessment.Status(self.to_status).label
+    def chain_scope(self) -> str:
+        return str(self.assessment.branch_id)
 
 
 class AssessmentLine(models.Model):
@@ -220,7 +225,7 @@ class FollowUp(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     objects = BranchScopedQuerySet.as_manager()
 
@@ -267,8 +272,29 @@ class Appeal(models.Model):
             )
         ]
 
+    workflow = Workflow(
+        log="evaluations.AppealLog",
+        moves={
+            "uphold": ("维持原等次", [Status.OPEN], Status.UPHELD, "该申诉已处理。"),
+            "change": ("更正等次", [Status.OPEN], Status.CHANGED, "该申诉已处理。"),
+        },
+    )
+
     def __str__(self):
         return f"{self.member} {self.year} 申诉"
+
+
+class AppealLog(StatusLog):
+    SUBJECT = "appeal"
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="logs")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta(StatusLog.Meta):
+        verbose_name = verbose_name_plural = "申诉状态记录"
+
+    def chain_scope(self) -> str:
+        return str(self.appeal.branch_id)
 
 
 class Notice(models.Model):
@@ -300,7 +326,7 @@ class Notice(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     objects = BranchScopedQuerySet.as_manager()
 
@@ -318,24 +344,30 @@ class Notice(models.Model):
             ),
         ]
 
+    workflow = Workflow(
+        log="evaluations.NoticeLog",
+        moves={
+            "approve": ("审定", [Status.DRAFT], Status.APPROVED),
+            "publish": ("发布", [Status.APPROVED], Status.PUBLISHED),
+            "archive": ("存档", [Status.PUBLISHED], Status.ARCHIVED),
+        },
+    )
+
     def __str__(self):
         return self.title
 
 
-class NoticeLog(models.Model):
+class NoticeLog(StatusLog):
+    SUBJECT = "notice"
     notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="logs")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    reason = models.CharField(max_length=300, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "公示状态记录"
-        ordering = ["at", "pk"]
 
-    def __str__(self):
-        return f"{self.notice} → {self.to_status}"
+    def chain_scope(self) -> str:
+        return str(self.notice.branch_id)
 
 
 class Objection(models.Model):
@@ -377,48 +409,75 @@ class Objection(models.Model):
             ),
         ]
 
+    workflow = Workflow(
+        log="evaluations.ObjectionLog",
+        moves={
+            "answer": ("答复", [Status.OPEN], Status.ANSWERED, "该异议已经答复。"),
+            "resolve": ("办结", [Status.ANSWERED], Status.RESOLVED),
+        },
+    )
+
     def __str__(self):
         return f"{self.notice} 异议 {self.received_on}"
 
 
-class ArchiveQuerySet(BranchScopedQuerySet):
-    def update(self, **kwargs):
-        raise TypeError("存档内容不能修改。")
+class ObjectionLog(StatusLog):
+    SUBJECT = "objection"
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="logs")
 
-    def delete(self):
-        raise TypeError("存档内容不能删除。")
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta(StatusLog.Meta):
+        verbose_name = verbose_name_plural = "异议状态记录"
+
+    def chain_scope(self) -> str:
+        return str(self.objection.notice.branch_id)
 
 
-class ArchivedNotice(models.Model):
-    """Exactly what was posted, frozen: never updated or deleted (model and queryset refuse)."""
+class ArchiveQuerySet(AppendOnlyQuerySet, BranchScopedQuerySet):
+    pass
+
+
+class ArchivedNotice(Chained):
+    """Exactly what was posted, frozen: never updated or deleted (model and queryset refuse), and
+    chained with a keyed hash to the branch's previous archive (core.chain). ``content_hash`` is
+    the keyed hash of the snapshot alone, shown on the archive page."""
+
+    immutable_message = "存档内容不能修改、不能删除。"
+    HASHED = (
+        "notice",
+        "branch",
+        "year",
+        "period",
+        "snapshot",
+        "content_hash",
+        "archived_at",
+        "archived_by",
+    )
 
     notice = models.OneToOneField(Notice, on_delete=models.PROTECT, related_name="archive")
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="archived_notices")
     year = models.PositiveSmallIntegerField("年度")
     period = models.CharField("期间", max_length=2, choices=Period.choices)
     snapshot = models.JSONField("存档内容")
-    content_hash = models.CharField("内容摘要（SHA-256）", max_length=64)
-    archived_at = models.DateTimeField(auto_now_add=True)
+    content_hash = models.CharField("内容摘要（HMAC-SHA256）", max_length=64)
+    archived_at = models.DateTimeField(default=timezone.now)
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
     objects = ArchiveQuerySet.as_manager()
 
-    class Meta:
+    class Meta(Chained.Meta):
         verbose_name = verbose_name_plural = "公示存档"
         ordering = ["-year", "period", "branch"]
         constraints = [
+            *Chained.Meta.constraints,
             models.UniqueConstraint(fields=["branch", "year", "period"], name="archive_unique"),
         ]
 
     def __str__(self):
         return f"{self.branch.name} {self.year} {self.get_period_display()} 存档"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("存档内容不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("存档内容不能删除。")
+    def chain_scope(self) -> str:
+        return str(self.branch_id)

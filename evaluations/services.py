@@ -1,37 +1,41 @@
 """Steps 4–5: the members' meeting confirms a quarter or the year, the township approves or
 sends it back, the notice is published, objections are handled, and the notice is archived.
 
-Keyword-only functions, one transaction each; every state change is a conditional UPDATE plus a
-log row (who, when, why).
+Keyword-only functions, one transaction each, each checking that ``by`` may take the step
+(members.permissions); every state change goes through core.transitions (a conditional UPDATE
+plus a log row: who, when, from, to, why).
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.chain import canonical_json, keyed_hash
+from core.transitions import record_created, transition
 from evaluations.models import (
     Appeal,
     Appraisal,
     ArchivedNotice,
     Assessment,
     AssessmentLine,
-    AssessmentLog,
     FollowUp,
     Notice,
-    NoticeLog,
     Objection,
     Period,
 )
 from members.models import Branch, Category, Member
+from members.permissions import (
+    require_points_clerk,
+    require_secretary,
+    require_township_official,
+)
 from scoring import engine, ledger
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 from scoring.periods import QUARTERS, period_months
@@ -172,28 +176,10 @@ def public_order(lines):
 # --- The assessment's life cycle ---------------------------------------------------------------
 
 
-def _log(assessment, from_status, to_status, by, reason=""):
-    AssessmentLog.objects.create(
-        assessment=assessment, from_status=from_status, to_status=to_status, by=by, reason=reason
-    )
-
-
-def _move(assessment, *, from_statuses, to_status, by, reason="", **fields) -> None:
-    moved = Assessment.objects.filter(pk=assessment.pk, status__in=from_statuses).update(
-        status=to_status, **fields
-    )
-    if not moved:
-        current = Assessment.objects.get(pk=assessment.pk)
-        raise ValidationError(
-            f"该评定当前状态为“{current.get_status_display()}”，不能进行此操作（可能刚被他人处理）。"
-        )
-    _log(assessment, assessment.status, to_status, by, reason)
-    assessment.refresh_from_db()
-
-
 @transaction.atomic
 def assessment_open(*, branch: Branch, year: int, period: str, by) -> Assessment:
     """Open the members' meeting review of a quarter (or the year) once its months are closed."""
+    require_secretary(by, branch)
     months = period_months(period)
     closed = set(
         BranchMonth.objects.filter(
@@ -222,7 +208,7 @@ def assessment_open(*, branch: Branch, year: int, period: str, by) -> Assessment
         branch=branch, year=year, period=period, defaults={"rule_set": rule_set, "opened_by": by}
     )
     if created:
-        _log(assessment, "", Assessment.Status.OPEN, by, "开始评定")
+        record_created(assessment, by=by, reason="开始评定")
     return assessment
 
 
@@ -238,6 +224,7 @@ def assessment_confirm(
 ) -> Assessment:
     """The members' general meeting confirms every member's points, one by one — or holds a
     member back with a reason. The figures are computed now and stored as the confirmed lines."""
+    require_secretary(by, assessment.branch)
     held_back = {pk: reason.strip() for pk, reason in (held_back or {}).items()}
     if any(not reason for reason in held_back.values()):
         raise ValidationError({"held_back": "暂缓确认的党员须写明原因。"})
@@ -266,10 +253,9 @@ def assessment_confirm(
     )
     if held_back:
         reason += f"，暂缓确认 {len(held_back)} 人"
-    _move(
+    transition(
         assessment,
-        from_statuses=[Assessment.Status.OPEN, Assessment.Status.RETURNED],
-        to_status=Assessment.Status.CONFIRMED,
+        "confirm",
         by=by,
         reason=reason,
         meeting_date=meeting_date,
@@ -295,10 +281,10 @@ def _check_annual_ready(assessment, lines) -> None:
 
 @transaction.atomic
 def assessment_approve(*, assessment: Assessment, by, comment: str = "") -> Assessment:
-    _move(
+    require_township_official(by, assessment.branch)
+    transition(
         assessment,
-        from_statuses=[Assessment.Status.CONFIRMED],
-        to_status=Assessment.Status.APPROVED,
+        "approve",
         by=by,
         reason=comment.strip() or "审核通过",
         township_comment=comment.strip(),
@@ -309,12 +295,12 @@ def assessment_approve(*, assessment: Assessment, by, comment: str = "") -> Asse
 
 @transaction.atomic
 def assessment_return(*, assessment: Assessment, by, comment: str) -> Assessment:
+    require_township_official(by, assessment.branch)
     if not comment.strip():
         raise ValidationError({"comment": "退回时请写明需要修改的内容。"})
-    _move(
+    transition(
         assessment,
-        from_statuses=[Assessment.Status.CONFIRMED],
-        to_status=Assessment.Status.RETURNED,
+        "return",
         by=by,
         reason=comment.strip(),
         township_comment=comment.strip(),
@@ -355,6 +341,7 @@ def appraisal_record(
     source_organisation: str = "",
 ) -> Appraisal:
     """Record the score directly (0..max, one decimal) or from the four ballot counts."""
+    require_points_clerk(by, branch)
     rule_set = RuleSet.in_force(year)
     if rule_set is None:
         raise ValidationError(f"{year}年的积分细则尚未发布。")
@@ -421,6 +408,7 @@ FOLLOW_UP_FOR_GRADE = {
 def follow_up_record(
     *, member: Member, branch: Branch, year: int, kind: str, date, who: str, notes: str, by
 ) -> FollowUp:
+    require_secretary(by, branch)
     if not notes.strip() or not who.strip():
         raise ValidationError("请填写谈话人（或决定机关）和情况记录。")
     if date > timezone.localdate():
@@ -441,9 +429,14 @@ def follow_up_record(
 def appeal_record(
     *, member: Member, branch: Branch, year: int, received_on, content: str, by
 ) -> Appeal:
+    """A member's appeal, recorded by the branch secretary or the township official."""
+    try:
+        require_secretary(by, branch)
+    except PermissionDenied:
+        require_township_official(by, branch)
     if not content.strip():
         raise ValidationError({"content": "请填写申诉内容。"})
-    return Appeal.objects.create(
+    appeal = Appeal.objects.create(
         member=member,
         branch=branch,
         year=year,
@@ -451,20 +444,27 @@ def appeal_record(
         content=content.strip(),
         recorded_by=by,
     )
+    record_created(appeal, by=by, reason="登记申诉")
+    return appeal
 
 
 @transaction.atomic
 def appeal_decide(*, appeal: Appeal, status: str, decision: str, by) -> Appeal:
-    if status not in (Appeal.Status.UPHELD, Appeal.Status.CHANGED):
+    require_township_official(by, appeal.branch)
+    actions = {Appeal.Status.UPHELD: "uphold", Appeal.Status.CHANGED: "change"}
+    if status not in actions:
         raise ValidationError({"status": "请选择处理结果。"})
     if not decision.strip():
         raise ValidationError({"decision": "请填写处理意见。"})
-    decided = Appeal.objects.filter(pk=appeal.pk, status=Appeal.Status.OPEN).update(
-        status=status, decision=decision.strip(), decided_on=timezone.localdate(), decided_by=by
+    transition(
+        appeal,
+        actions[status],
+        by=by,
+        reason=decision.strip(),
+        decision=decision.strip(),
+        decided_on=timezone.localdate(),
+        decided_by=by,
     )
-    if not decided:
-        raise ValidationError("该申诉已处理。")
-    appeal.refresh_from_db()
     return appeal
 
 
@@ -509,27 +509,9 @@ def notice_rows(assessment: Assessment) -> list[dict]:
     return rows
 
 
-def _notice_log(notice, from_status, to_status, by, reason=""):
-    NoticeLog.objects.create(
-        notice=notice, from_status=from_status, to_status=to_status, by=by, reason=reason
-    )
-
-
-def _move_notice(notice, *, from_status, to_status, by, reason="", **fields) -> None:
-    moved = Notice.objects.filter(pk=notice.pk, status=from_status).update(
-        status=to_status, **fields
-    )
-    if not moved:
-        current = Notice.objects.get(pk=notice.pk)
-        raise ValidationError(
-            f"公示当前状态为“{current.get_status_display()}”，不能进行此操作（可能刚被他人处理）。"
-        )
-    _notice_log(notice, from_status, to_status, by, reason)
-    notice.refresh_from_db()
-
-
 @transaction.atomic
 def notice_create(*, assessment: Assessment, objection_channel: str, by) -> Notice:
+    require_secretary(by, assessment.branch)
     if assessment.status != Assessment.Status.APPROVED:
         raise ValidationError("乡镇审核通过后才能生成公示。")
     if Notice.objects.filter(assessment=assessment).exists():
@@ -544,33 +526,28 @@ def notice_create(*, assessment: Assessment, objection_channel: str, by) -> Noti
         rows=notice_rows(assessment),
         created_by=by,
     )
-    _notice_log(notice, "", Notice.Status.DRAFT, by, "生成草稿")
+    record_created(notice, by=by, reason="生成草稿")
     return notice
 
 
 @transaction.atomic
 def notice_approve(*, notice: Notice, by) -> Notice:
     """The branch approves the draft: the rows are recomputed one last time and frozen."""
-    _move_notice(
-        notice,
-        from_status=Notice.Status.DRAFT,
-        to_status=Notice.Status.APPROVED,
-        by=by,
-        rows=notice_rows(notice.assessment),
-    )
+    require_secretary(by, notice.branch)
+    transition(notice, "approve", by=by, rows=notice_rows(notice.assessment))
     return notice
 
 
 @transaction.atomic
 def notice_publish(*, notice: Notice, start_date: datetime.date, by) -> Notice:
+    require_secretary(by, notice.branch)
     days = notice.assessment.rule_set.notice_days
     today = timezone.localdate()
     if start_date < today - datetime.timedelta(days=7) or start_date > today:
         raise ValidationError({"start_date": "公示开始日期应为今天或最近一周内。"})
-    _move_notice(
+    transition(
         notice,
-        from_status=Notice.Status.APPROVED,
-        to_status=Notice.Status.PUBLISHED,
+        "publish",
         by=by,
         reason=f"公示 {days} 天",
         start_date=start_date,
@@ -591,6 +568,7 @@ def objection_record(
     anonymous: bool = False,
     raised_by: str = "",
 ) -> Objection:
+    require_secretary(by, notice.branch)
     if notice.status != Notice.Status.PUBLISHED:
         raise ValidationError("只有公示期间才能登记异议。")
     if not notice.start_date <= received_on <= notice.end_date:
@@ -604,7 +582,7 @@ def objection_record(
         raise ValidationError({"content": "请填写异议内容。"})
     if not anonymous and not raised_by.strip():
         raise ValidationError({"raised_by": "请填写反映人，或勾选“匿名”。"})
-    return Objection.objects.create(
+    objection = Objection.objects.create(
         notice=notice,
         anonymous=anonymous,
         raised_by="" if anonymous else raised_by.strip(),
@@ -612,33 +590,41 @@ def objection_record(
         received_on=received_on,
         recorded_by=by,
     )
+    record_created(objection, by=by, reason="登记异议")
+    return objection
 
 
 @transaction.atomic
 def objection_answer(*, objection: Objection, answer: str, by) -> Objection:
+    require_secretary(by, objection.notice.branch)
     if not answer.strip():
         raise ValidationError({"answer": "请填写答复内容。"})
-    moved = Objection.objects.filter(pk=objection.pk, status=Objection.Status.OPEN).update(
-        status=Objection.Status.ANSWERED, answer=answer.strip(), answered_on=timezone.localdate()
+    transition(
+        objection,
+        "answer",
+        by=by,
+        reason=answer.strip(),
+        answer=answer.strip(),
+        answered_on=timezone.localdate(),
     )
-    if not moved:
-        raise ValidationError("该异议已经答复。")
-    objection.refresh_from_db()
     return objection
 
 
 @transaction.atomic
 def objection_resolve(*, objection: Objection, resolution: str, by) -> Objection:
+    require_secretary(by, objection.notice.branch)
     if not resolution.strip():
         raise ValidationError({"resolution": "请填写办结情况。"})
-    moved = Objection.objects.filter(pk=objection.pk, status=Objection.Status.ANSWERED).update(
-        status=Objection.Status.RESOLVED,
+    if objection.status == Objection.Status.OPEN:
+        raise ValidationError("请先答复该异议，再办结。")
+    transition(
+        objection,
+        "resolve",
+        by=by,
+        reason=resolution.strip(),
         resolution=resolution.strip(),
         resolved_on=timezone.localdate(),
     )
-    if not moved:
-        raise ValidationError("请先答复该异议，再办结。")
-    objection.refresh_from_db()
     return objection
 
 
@@ -665,20 +651,20 @@ def notice_snapshot(notice: Notice) -> dict:
 
 
 def content_hash(snapshot: dict) -> str:
-    canonical = json.dumps(snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """The keyed hash (core.chain) of the snapshot: only the server's key recomputes it, so an
+    edited archive cannot be made to read 一致 again."""
+    return keyed_hash(canonical_json(snapshot))
 
 
 @transaction.atomic
 def notice_archive(*, notice: Notice, by) -> ArchivedNotice:
+    require_secretary(by, notice.branch)
     if notice.status == Notice.Status.PUBLISHED and timezone.localdate() <= notice.end_date:
         raise ValidationError(f"公示期至 {notice.end_date:%Y年%m月%d日} 结束，期满后才能存档。")
     open_objections = notice.objections.exclude(status=Objection.Status.RESOLVED).count()
     if open_objections:
         raise ValidationError(f"还有 {open_objections} 条异议未办结，办结后才能存档。")
-    _move_notice(
-        notice, from_status=Notice.Status.PUBLISHED, to_status=Notice.Status.ARCHIVED, by=by
-    )
+    transition(notice, "archive", by=by)
     snapshot = notice_snapshot(notice)
     return ArchivedNotice.objects.create(
         notice=notice,

@@ -25,6 +25,21 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
+# The key of the ledger's keyed hash chains (core.chain): a long random string, kept outside the
+# database and NOT the SECRET_KEY (rotating SECRET_KEY must not break the chains, and someone who
+# can read the settings file of one service should not be able to re-sign the ledger). Changing it
+# makes verify_ledger report every chain as broken: keep it with the backups' keys.
+LEDGER_HMAC_KEY = env.str("LEDGER_HMAC_KEY", default="")
+if not LEDGER_HMAC_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "LEDGER_HMAC_KEY is not set. Set it to a long random string, different from "
+            "SECRET_KEY (the key of the ledger's tamper-evident hash chains), or DEBUG=1."
+        )
+    LEDGER_HMAC_KEY = "dev-only-ledger-key-do-not-use-in-production"
+if LEDGER_HMAC_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("LEDGER_HMAC_KEY must differ from SECRET_KEY.")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

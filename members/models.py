@@ -121,6 +121,9 @@ class Branch(models.Model):
     position = models.PositiveSmallIntegerField("排序", default=0)
     # Last points-card sequence number issued in this branch; bumped with a conditional UPDATE.
     card_sequence = models.PositiveIntegerField(default=0, editable=False)
+    # The last month (a first of month) the branch committee has closed, kept by the month's
+    # close: a closed month is history, so a roster change takes effect only after it.
+    closed_through = models.DateField("已结账至", null=True, blank=True, editable=False)
 
     objects = BranchQuerySet.as_manager()
 
@@ -384,6 +387,10 @@ class Official(models.Model):
     def is_secretary_of(self, branch: Branch) -> bool:
         """Clearing items, closing the month, corrections, adopting the rules."""
         return self.role == self.Role.SECRETARY and self.branch_id == branch.pk
+
+    def is_township_official_of(self, branch: Branch) -> bool:
+        """Approving a branch's periods, deciding its members' appeals."""
+        return self.is_township and self.township_id == branch.township_id
 
     def sees_full_id_numbers(self) -> bool:
         return self.is_county

@@ -12,7 +12,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
+from core.models import AppendOnlyQuerySet, Chained
+from core.transitions import StatusLog, Workflow
 from members.models import Branch, Category, Member, ScopedQuerySet
 from scoring import engine
 
@@ -52,7 +55,7 @@ class RuleSet(models.Model):
     based_on = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, verbose_name="基于版本"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -76,6 +79,13 @@ class RuleSet(models.Model):
                 name="ruleset_published_has_date",
             ),
         ]
+
+    workflow = Workflow(
+        log="scoring.RuleSetLog",
+        moves={
+            "publish": ("发布", [Status.DRAFT], Status.PUBLISHED, "该版本已经发布，不能重复发布。")
+        },
+    )
 
     def __str__(self):
         return f"{self.year}年 第{self.version}版（{self.get_status_display()}）"
@@ -112,6 +122,23 @@ class RuleSet(models.Model):
                 self.excellent_quota_numerator, self.excellent_quota_denominator
             ),
         )
+
+
+class RuleSetLog(StatusLog):
+    """Publishing a rule set (and creating it): who, when, why."""
+
+    SUBJECT = "rule_set"
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="logs")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta(StatusLog.Meta):
+        verbose_name = verbose_name_plural = "细则状态记录"
+
+    def chain_scope(self) -> str:
+        # Rule sets are the county's; while one database publishes one set a year for all its
+        # counties, their log is one chain.
+        return "all"
 
 
 class CategoryRule(models.Model):
@@ -258,7 +285,7 @@ class BranchAdoption(models.Model):
     adopted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = verbose_name_plural = "支部采用细则记录"
@@ -313,6 +340,13 @@ class BranchMonth(models.Model):
             ),
         ]
 
+    workflow = Workflow(
+        log="scoring.BranchMonthLog",
+        moves={
+            "close": ("结账", [Status.OPEN], Status.CLOSED, "该月已经结账（可能刚被他人操作）。")
+        },
+    )
+
     def __str__(self):
         return f"{self.branch.name} {self.year}年{self.month}月"
 
@@ -321,20 +355,20 @@ class BranchMonth(models.Model):
         return self.status == self.Status.OPEN
 
 
-class BranchMonthLog(models.Model):
+class BranchMonthLog(StatusLog):
+    SUBJECT = "branch_month"
     branch_month = models.ForeignKey(BranchMonth, on_delete=models.PROTECT, related_name="logs")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    reason = models.CharField("说明", max_length=300, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "月度审议状态记录"
-        ordering = ["at", "pk"]
 
-    def __str__(self):
-        return f"{self.branch_month} → {BranchMonth.Status(self.to_status).label}"
+    def chain_scope(self) -> str:
+        return str(self.branch_month.branch_id)
+
+
+ALREADY_REVIEWED = "该申报已被他人处理（当前状态：{current}），请刷新页面。"
 
 
 class DeclarationQuerySet(ScopedQuerySet):
@@ -373,7 +407,7 @@ class Declaration(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     objects = DeclarationQuerySet.as_manager()
 
@@ -394,44 +428,58 @@ class Declaration(models.Model):
         ]
         indexes = [models.Index(fields=["branch", "year", "month", "status"])]
 
+    workflow = Workflow(
+        log="scoring.DeclarationLog",
+        moves={
+            "approve": ("审议通过", [Status.SUBMITTED], Status.APPROVED, ALREADY_REVIEWED),
+            "return": ("退回", [Status.SUBMITTED], Status.RETURNED, ALREADY_REVIEWED),
+        },
+    )
+
     def __str__(self):
         return f"{self.member} {self.item.code} {self.occurred_on}"
 
 
-class DeclarationLog(models.Model):
+class DeclarationLog(StatusLog):
+    SUBJECT = "declaration"
     declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="logs")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
     points = models.DecimalField(**POINTS, null=True, blank=True)
-    reason = models.CharField("说明", max_length=300, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    EXTRA_HASHED = ("points",)
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "申报状态记录"
-        ordering = ["at", "pk"]
 
-    def __str__(self):
-        return f"{self.declaration} → {self.to_status_label}"
-
-    @property
-    def to_status_label(self) -> str:
-        return Declaration.Status(self.to_status).label
+    def chain_scope(self) -> str:
+        return str(self.declaration.branch_id)
 
 
-class AppendOnlyQuerySet(ScopedQuerySet):
+class LedgerQuerySet(AppendOnlyQuerySet, ScopedQuerySet):
     township_path = "branch__township"
     branch_path = "branch"
 
-    def update(self, **kwargs):
-        raise TypeError("积分台账只能追加，不能修改；请登记更正记录。")
 
-    def delete(self):
-        raise TypeError("积分台账只能追加，不能删除；请登记更正记录。")
+class PointsEntry(Chained):
+    """One line of the points ledger. Inserted once; never updated, never deleted; chained with a
+    keyed hash to the branch's previous line (core.chain)."""
 
-
-class PointsEntry(models.Model):
-    """One line of the points ledger. Inserted once; never updated, never deleted."""
+    immutable_message = "积分台账只能追加，不能修改、不能删除；请登记更正记录。"
+    HASHED = (
+        "member",
+        "branch",
+        "year",
+        "month",
+        "kind",
+        "points",
+        "item",
+        "rule_set",
+        "declaration",
+        "occurred_on",
+        "reason",
+        "created_by",
+        "created_at",
+    )
 
     class Kind(models.TextChoices):
         BONUS = engine.BONUS, "贡献加分"
@@ -463,14 +511,15 @@ class PointsEntry(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
     )
-    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = LedgerQuerySet.as_manager()
 
-    class Meta:
+    class Meta(Chained.Meta):
         verbose_name = verbose_name_plural = "积分台账"
         ordering = ["year", "month", "created_at", "pk"]
         constraints = [
+            *Chained.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(month__gte=1, month__lte=12), name="entry_month_valid"
             ),
@@ -497,13 +546,8 @@ class PointsEntry(models.Model):
     def __str__(self):
         return f"{self.member} {self.year}-{self.month:02d} {self.get_kind_display()} {self.points}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("积分台账只能追加，不能修改；请登记更正记录。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("积分台账只能追加，不能删除；请登记更正记录。")
+    def chain_scope(self) -> str:
+        return str(self.branch_id)
 
     def as_rule_entry(self) -> engine.Entry:
         return engine.Entry(month=self.month, kind=self.kind, points=self.points)

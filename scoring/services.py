@@ -1,11 +1,14 @@
 """Workflow of steps 1–3: rule sets, declarations, the branch committee's review, deductions,
 clearing items, closing the month and corrections.
 
-Each function is one transaction and takes keyword arguments only. State changes are conditional
-UPDATEs (`… WHERE status = old`); "0 rows updated" means someone else got there first, and the
-user is told so. On PostgreSQL the month row is also locked with SELECT … FOR UPDATE while an
-entry is written, so "approve" and "close the month" cannot interleave; on SQLite the IMMEDIATE
-transaction mode (settings.py) serialises writers the same way.
+Each function is one transaction, takes keyword arguments only and checks that ``by`` may take
+the step (members.permissions). Status changes go through core.transitions (a conditional UPDATE
+and a log row); "0 rows updated" means someone else got there first, and the user is told so.
+
+Writing into a month and closing it cannot interleave: both lock the month row first
+(SELECT … FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE transaction mode of settings.py
+serialises writers), so a declaration either lands before the close — and the close is then
+refused because it waits — or is refused because the month is closed.
 """
 
 from __future__ import annotations
@@ -18,20 +21,29 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from core.transitions import record_created, transition
 from members.models import Branch, Member, first_of_month
+from members.permissions import (
+    require_county_admin,
+    require_points_clerk,
+    require_secretary,
+)
+from members.services import month_label
 from scoring.models import (
     BranchAdoption,
     BranchMonth,
-    BranchMonthLog,
     CategoryRule,
     Declaration,
-    DeclarationLog,
     PointsEntry,
     RuleItem,
     RuleSet,
 )
+
+# A correction fixes a mistake in a closed month; a larger change than this is not a correction.
+CORRECTION_LIMIT = Decimal("100")
 
 DEFAULT_RULES_FILE = Path(settings.BASE_DIR) / "fixtures" / "default_rules.json"
 
@@ -42,6 +54,7 @@ DEFAULT_RULES_FILE = Path(settings.BASE_DIR) / "fixtures" / "default_rules.json"
 @transaction.atomic
 def ruleset_load_defaults(*, year: int, by=None, publish: bool = True) -> RuleSet:
     """Create the county's default rule set for `year` from fixtures/default_rules.json."""
+    require_county_admin(by)
     data = json.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
     version = (
         RuleSet.objects.filter(year=year).order_by("-version").values_list("version", flat=True)
@@ -120,12 +133,15 @@ def ruleset_load_defaults(*, year: int, by=None, publish: bool = True) -> RuleSe
 
 @transaction.atomic
 def ruleset_publish(*, rule_set: RuleSet, by) -> RuleSet:
-    published = RuleSet.objects.filter(pk=rule_set.pk, status=RuleSet.Status.DRAFT).update(
-        status=RuleSet.Status.PUBLISHED, published_at=timezone.now(), published_by=by
+    require_county_admin(by)
+    transition(
+        rule_set,
+        "publish",
+        by=by,
+        reason=f"发布{rule_set.year}年第{rule_set.version}版",
+        published_at=timezone.now(),
+        published_by=by,
     )
-    if not published:
-        raise ValidationError("该版本已经发布，不能重复发布。")
-    rule_set.refresh_from_db()
     return rule_set
 
 
@@ -136,6 +152,7 @@ def ruleset_new_version(*, rule_set: RuleSet, by=None) -> RuleSet:
     The county edits the draft and publishes it; months already opened keep the version they
     were opened with, so past scores never change.
     """
+    require_county_admin(by)
     latest = (
         RuleSet.objects.filter(year=rule_set.year)
         .order_by("-version")
@@ -179,6 +196,7 @@ def active_items(*, branch: Branch, rule_set: RuleSet, kind: str | None = None):
 def branch_adopt(
     *, branch: Branch, rule_set: RuleSet, adopted_on: datetime.date, disabled_items, by
 ) -> BranchAdoption:
+    require_secretary(by, branch)
     if rule_set.status != RuleSet.Status.PUBLISHED:
         raise ValidationError("只能采用县委组织部已发布的细则。")
     disabled = list(disabled_items)
@@ -204,6 +222,7 @@ def branch_item_add(
     by=None,
 ) -> RuleItem:
     """A branch's own contribution item, within the range of a county contribution item."""
+    require_secretary(by, branch)
     if parent.kind != RuleItem.Kind.BONUS or parent.branch_id or parent.rule_set_id != rule_set.pk:
         raise ValidationError({"parent": "请选择本年度细则中的县级贡献加分项目。"})
     if points_min > points_max:
@@ -230,8 +249,22 @@ def branch_item_add(
 # --- The branch's month -----------------------------------------------------------------------
 
 
+def month_view(*, branch: Branch, year: int, month: int) -> BranchMonth | None:
+    """The branch's month as it stands, for reading: the stored row once the month is opened,
+    otherwise an unsaved one with the rule set it would be opened with (None if no rule set is
+    published for the year). Writes nothing: opening a page never opens a month."""
+    existing = BranchMonth.objects.filter(branch=branch, year=year, month=month).first()
+    if existing is not None:
+        return existing
+    rule_set = RuleSet.in_force(year)
+    if rule_set is None:
+        return None
+    return BranchMonth(branch=branch, year=year, month=month, rule_set=rule_set)
+
+
 def month_get_or_open(*, branch: Branch, year: int, month: int) -> BranchMonth:
-    """The branch's month, opened with the rule set in force when it is first used."""
+    """The branch's month, opened (written) with the rule set in force when it is first used.
+    A month keeps the version it was opened with (DOMAIN §3.8)."""
     existing = BranchMonth.objects.filter(branch=branch, year=year, month=month).first()
     if existing is not None:
         return existing
@@ -245,14 +278,21 @@ def month_get_or_open(*, branch: Branch, year: int, month: int) -> BranchMonth:
     return branch_month
 
 
+def _closed_message(year: int, month: int) -> str:
+    return f"{year}年{month}月已于支委会结账，不能再修改；如需更正，请在积分卡上登记更正记录。"
+
+
+def _lock_month(*, branch: Branch, year: int, month: int) -> BranchMonth:
+    """The month row, opened if need be and locked until the end of the transaction."""
+    branch_month = month_get_or_open(branch=branch, year=year, month=month)
+    return BranchMonth.objects.select_for_update().get(pk=branch_month.pk)
+
+
 def _lock_open_month(*, branch: Branch, year: int, month: int) -> BranchMonth:
     """Lock the month row for this transaction and make sure it is still open."""
-    branch_month = month_get_or_open(branch=branch, year=year, month=month)
-    branch_month = BranchMonth.objects.select_for_update().get(pk=branch_month.pk)
+    branch_month = _lock_month(branch=branch, year=year, month=month)
     if not branch_month.is_open:
-        raise ValidationError(
-            f"{year}年{month}月已于支委会结账，不能再修改；如需更正，请登记更正记录。"
-        )
+        raise ValidationError(_closed_message(year, month))
     return branch_month
 
 
@@ -287,7 +327,11 @@ def _check_item(*, item: RuleItem, branch_month: BranchMonth, kind: str, categor
 
 def _check_points(*, item: RuleItem, points: Decimal, field: str = "points") -> None:
     if points is None or not item.points_min <= points <= item.points_max:
-        raise ValidationError({field: f"{item.code} 的分值应在 {item.points_label} 分之间。"})
+        if item.is_range:
+            message = f"{item.code} 的分值应在 {item.points_label} 分之间。"
+        else:
+            message = f"{item.code} 的分值为 {item.points_label} 分。"
+        raise ValidationError({field: message})
 
 
 @transaction.atomic
@@ -302,8 +346,10 @@ def declaration_create(
     description: str,
     points: Decimal | None = None,
     photo=None,
+    confirm_duplicate: bool = False,
     by,
 ) -> Declaration:
+    require_points_clerk(by, branch)
     branch_month = _lock_open_month(branch=branch, year=year, month=month)
     _check_on_roll(member=member, branch=branch, year=year, month=month)
     _check_date_in_month(occurred_on=occurred_on, year=year, month=month)
@@ -314,6 +360,13 @@ def declaration_create(
     _check_points(item=item, points=points)
     if not description.strip():
         raise ValidationError({"description": "请简要写明做了什么。"})
+    if not confirm_duplicate:
+        _refuse_duplicate(
+            Declaration.objects.filter(member=member, item=item, occurred_on=occurred_on).exclude(
+                status=Declaration.Status.RETURNED
+            ),
+            what=f"{member.name} {occurred_on:%Y-%m-%d} 的 {item.code} 申报",
+        )
     declaration = Declaration.objects.create(
         member=member,
         branch=branch,
@@ -326,34 +379,16 @@ def declaration_create(
         photo=photo or "",
         created_by=by,
     )
-    DeclarationLog.objects.create(
-        declaration=declaration,
-        to_status=Declaration.Status.SUBMITTED,
-        points=points,
-        reason="申报",
-        by=by,
-    )
+    record_created(declaration, by=by, reason="申报", log_fields={"points": points})
     return declaration
 
 
-def _transition_declaration(*, declaration, to_status, by, reason="", points=None, **fields):
-    moved = Declaration.objects.filter(
-        pk=declaration.pk, status=Declaration.Status.SUBMITTED
-    ).update(status=to_status, review_reason=reason, **fields)
-    if not moved:
-        current = Declaration.objects.get(pk=declaration.pk)
-        raise ValidationError(
-            f"该申报已被他人处理（当前状态：{current.get_status_display()}），请刷新页面。"
-        )
-    DeclarationLog.objects.create(
-        declaration=declaration,
-        from_status=Declaration.Status.SUBMITTED,
-        to_status=to_status,
-        points=points,
-        reason=reason,
-        by=by,
-    )
-    declaration.refresh_from_db()
+def _refuse_duplicate(existing, *, what: str) -> None:
+    """An entry that looks like one already made (a double entry from two people, or the same
+    paper form typed twice) is written only when the user confirms it."""
+    if existing.exists():
+        message = f"已有一条相同的记录（{what}）。如确需重复登记，请勾选“确认重复登记”后再保存。"
+        raise ValidationError({"confirm_duplicate": message}, code="duplicate")
 
 
 @transaction.atomic
@@ -362,6 +397,7 @@ def declaration_approve(
 ) -> PointsEntry:
     """Approve a declaration, optionally adjusting its points within the item's range (an
     adjustment needs a reason). Writes the BONUS ledger entry."""
+    require_points_clerk(by, declaration.branch)
     branch_month = _lock_open_month(
         branch=declaration.branch, year=declaration.year, month=declaration.month
     )
@@ -371,12 +407,13 @@ def declaration_approve(
     _check_points(item=item, points=points)
     if points != declaration.points_claimed and not reason.strip():
         raise ValidationError({"reason": "调整分值时请写明理由。"})
-    _transition_declaration(
-        declaration=declaration,
-        to_status=Declaration.Status.APPROVED,
+    transition(
+        declaration,
+        "approve",
         by=by,
         reason=reason.strip(),
-        points=points,
+        log_fields={"points": points},
+        review_reason=reason.strip(),
         points_approved=points,
     )
     return PointsEntry.objects.create(
@@ -398,18 +435,18 @@ def declaration_approve(
 
 @transaction.atomic
 def declaration_return(*, declaration: Declaration, by, reason: str) -> Declaration:
+    require_points_clerk(by, declaration.branch)
     _lock_open_month(branch=declaration.branch, year=declaration.year, month=declaration.month)
     if not reason.strip():
         raise ValidationError({"reason": "退回时请写明理由。"})
-    _transition_declaration(
-        declaration=declaration, to_status=Declaration.Status.RETURNED, by=by, reason=reason.strip()
-    )
+    transition(declaration, "return", by=by, reason=reason.strip(), review_reason=reason.strip())
     return declaration
 
 
 @transaction.atomic
 def declarations_approve_many(*, branch_month: BranchMonth, declaration_ids, by) -> int:
     """Approve several declarations at their claimed points. All or none."""
+    require_points_clerk(by, branch_month.branch)
     declarations = list(
         Declaration.objects.filter(
             pk__in=declaration_ids,
@@ -435,9 +472,11 @@ def deduction_record(
     item: RuleItem,
     occurred_on: datetime.date,
     reason: str,
+    confirm_duplicate: bool = False,
     by,
 ) -> PointsEntry:
     """A deduction decided by the branch committee (members never declare their own)."""
+    require_points_clerk(by, branch)
     return _committee_entry(
         kind=PointsEntry.Kind.DEDUCTION,
         member=member,
@@ -448,6 +487,7 @@ def deduction_record(
         occurred_on=occurred_on,
         reason=reason,
         missing_reason="请写明扣分事由。",
+        confirm_duplicate=confirm_duplicate,
         by=by,
     )
 
@@ -463,9 +503,11 @@ def clearing_record(
     occurred_on: datetime.date,
     reason: str,
     confirmed: bool,
+    confirm_duplicate: bool = False,
     by,
 ) -> PointsEntry:
     """A clearing item (一次性清除全年所有积分), confirmed by the branch secretary."""
+    require_secretary(by, branch)
     if not confirmed:
         raise ValidationError({"confirmed": "清除全年积分须由支部书记确认。"})
     return _committee_entry(
@@ -478,12 +520,24 @@ def clearing_record(
         occurred_on=occurred_on,
         reason=reason,
         missing_reason="请写明事由。",
+        confirm_duplicate=confirm_duplicate,
         by=by,
     )
 
 
 def _committee_entry(
-    *, kind, member, branch, year, month, item, occurred_on, reason, missing_reason, by
+    *,
+    kind,
+    member,
+    branch,
+    year,
+    month,
+    item,
+    occurred_on,
+    reason,
+    missing_reason,
+    confirm_duplicate,
+    by,
 ) -> PointsEntry:
     """The guards and the ledger line shared by deductions and clearing items: an open month,
     a member on the roll, a date in the month, a reason, an item that applies."""
@@ -499,6 +553,11 @@ def _committee_entry(
         else None
     )
     _check_item(item=item, branch_month=branch_month, kind=kind, category=category)
+    if not confirm_duplicate:
+        _refuse_duplicate(
+            PointsEntry.objects.filter(member=member, item=item, occurred_on=occurred_on),
+            what=f"{member.name} {occurred_on:%Y-%m-%d} 的 {item.code}",
+        )
     return PointsEntry.objects.create(
         member=member,
         branch=branch,
@@ -516,53 +575,92 @@ def _committee_entry(
 
 @transaction.atomic
 def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -> BranchMonth:
-    """Close the month at the branch committee meeting. Refused while declarations wait."""
+    """Close the month at the branch committee meeting. Refused while declarations wait.
+
+    The month row is locked before the waiting declarations are counted, so a declaration
+    posted at the same moment either is counted (and the close refused) or finds the month
+    closed."""
+    require_secretary(by, branch_month.branch)
     month_start = datetime.date(branch_month.year, branch_month.month, 1)
     if meeting_date < month_start:
         raise ValidationError({"meeting_date": "支委会日期不能早于该月。"})
     if meeting_date > timezone.localdate():
         raise ValidationError({"meeting_date": "支委会日期不能晚于今天。"})
+    # The branch row first (roster changes lock it too: a category change cannot slip into the
+    # month being closed), then the month row (declarations lock it).
+    branch = Branch.objects.select_for_update().get(pk=branch_month.branch_id)
+    locked = _lock_month(branch=branch, year=branch_month.year, month=branch_month.month)
+    if not locked.is_open:
+        raise ValidationError("该月已经结账（可能刚被他人操作），无需重复结账。")
     waiting = Declaration.objects.filter(
-        branch=branch_month.branch,
-        year=branch_month.year,
-        month=branch_month.month,
+        branch=locked.branch,
+        year=locked.year,
+        month=locked.month,
         status=Declaration.Status.SUBMITTED,
     ).count()
     if waiting:
-        raise ValidationError(f"还有 {waiting} 条申报未审议，请先逐条通过或退回。")
-    closed = BranchMonth.objects.filter(pk=branch_month.pk, status=BranchMonth.Status.OPEN).update(
-        status=BranchMonth.Status.CLOSED,
+        raise ValidationError(f"还有 {waiting} 条申报未审议，请先审议（通过或退回）后再结账。")
+    transition(
+        locked,
+        "close",
+        by=by,
+        reason=f"支委会 {meeting_date:%Y-%m-%d}",
         meeting_date=meeting_date,
         closed_at=timezone.now(),
         closed_by=by,
     )
-    if not closed:
-        raise ValidationError("该月已经结账（可能刚被他人操作），无需重复结账。")
-    BranchMonthLog.objects.create(
-        branch_month=branch_month,
-        from_status=BranchMonth.Status.OPEN,
-        to_status=BranchMonth.Status.CLOSED,
-        reason=f"支委会 {meeting_date:%Y-%m-%d}",
-        by=by,
-    )
+    if branch.closed_through is None or branch.closed_through < month_start:
+        Branch.objects.filter(pk=branch.pk).update(closed_through=month_start)
     branch_month.refresh_from_db()
     return branch_month
 
 
 @transaction.atomic
 def correction_record(
-    *, member: Member, branch: Branch, year: int, month: int, points: Decimal, reason: str, by
+    *,
+    member: Member,
+    branch: Branch,
+    year: int,
+    month: int,
+    points: Decimal,
+    reason: str,
+    confirm_duplicate: bool = False,
+    by,
 ) -> PointsEntry:
-    """A correction against a closed month: a new ledger line, visible as a correction."""
+    """A correction against a closed month: a new ledger line, visible as a correction.
+
+    Only the branch whose roll held the member that month corrects it: after a transfer, the
+    new branch reads the old branch's months but does not change them."""
+    require_secretary(by, branch)
     branch_month = BranchMonth.objects.filter(branch=branch, year=year, month=month).first()
     if branch_month is None or branch_month.is_open:
         raise ValidationError("该月尚未结账：请直接在月度审议中处理，无需更正。")
     if not points:
         raise ValidationError({"points": "更正分值不能为 0。"})
+    if abs(points) > CORRECTION_LIMIT:
+        raise ValidationError(
+            {"points": f"每条更正不能超过 ±{CORRECTION_LIMIT:.0f} 分；请核对分值。"}
+        )
     if not reason.strip():
         raise ValidationError({"reason": "请写明更正理由。"})
-    if not member.roll_periods.filter(branch=branch).exists():
-        raise ValidationError({"member": f"{member.name}不在本支部名册上。"})
+    if (
+        not Member.objects.on_roll(branch, datetime.date(year, month, 1))
+        .filter(pk=member.pk)
+        .exists()
+    ):
+        message = f"{member.name}{year}年{month}月不在本支部名册上，该月的积分由当时所在支部更正。"
+        raise ValidationError({"member": message})
+    if not confirm_duplicate:
+        _refuse_duplicate(
+            PointsEntry.objects.filter(
+                member=member,
+                year=year,
+                month=month,
+                kind=PointsEntry.Kind.CORRECTION,
+                points=points,
+            ),
+            what=f"{member.name} {year}年{month}月 更正 {points}",
+        )
     return PointsEntry.objects.create(
         member=member,
         branch=branch,
@@ -578,3 +676,21 @@ def correction_record(
 
 def current_month(today: datetime.date | None = None) -> datetime.date:
     return first_of_month(today or timezone.localdate())
+
+
+def entries_after_roll_end(*, member: Member, branch: Branch, after: datetime.date) -> None:
+    """Registered in members.services.roll_end_checks: a member cannot leave a branch's roll
+    before a month in which the branch still has their entries or waiting declarations."""
+    later = Q(year__gt=after.year) | Q(year=after.year, month__gt=after.month)
+    if PointsEntry.objects.filter(later, member=member, branch=branch).exists():
+        message = (
+            f"{member.name}在本支部{month_label(after)}以后的月份已有积分记录，请把日期定在那之后。"
+        )
+        raise ValidationError({"date": message})
+    waiting = Declaration.objects.filter(
+        later, member=member, branch=branch, status=Declaration.Status.SUBMITTED
+    )
+    if waiting.exists():
+        raise ValidationError(
+            {"date": f"{member.name}在本支部还有待审议的申报，请先审议后再办理。"}
+        )

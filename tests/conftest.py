@@ -28,6 +28,7 @@ from members import models as org
 from members import services
 from members.idcard import make_id_number
 from members.models import Branch, Member, Official, Township
+from members.permissions import system_user
 
 PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)
@@ -57,7 +58,7 @@ def make_member(
     info = validate_id_number(id_number)
     return services.member_create(
         branch=branch,
-        by=by,
+        by=by or system_user(),
         name=name,
         gender=info.gender,
         id_number=info.number,

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("LEDGER_HMAC_KEY", "tests-only-ledger-key")
 
 from lanxian_points.settings import *  # noqa: F403
 

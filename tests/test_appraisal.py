@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from evaluations import services
 from evaluations.models import Appeal, Appraisal, Assessment, AssessmentLine, FollowUp
+from members.permissions import system_user
 from scoring import services as scoring
 
 from .conftest import make_member
@@ -39,7 +40,18 @@ def year_2025(county):
     * 钱有福 (B): a clearing item (Q4, 黄赌毒) in July;
     * 周小明 (B): nothing → 80.
     """
-    rule_set = scoring.ruleset_load_defaults(year=YEAR)
+    return build_year_2025(county)
+
+
+@pytest.fixture
+def year_2025_with_migrant(county):
+    """The same year with a fifth member, 李外出 (C), on the roll all year too: a member cannot
+    be added into closed months afterwards."""
+    return build_year_2025(county, migrant=True)
+
+
+def build_year_2025(county, *, migrant=False):
+    rule_set = scoring.ruleset_load_defaults(year=YEAR, by=system_user())
     by = county.secretary_user
     start = datetime.date(2025, 1, 1)
     y = SimpleNamespace(county=county, rule_set=rule_set, branch=county.branch)
@@ -47,11 +59,13 @@ def year_2025(county):
     y.sun = make_member(county.branch, "孙桂兰", category="D", on_roll_from=start, gender="F")
     y.qian = make_member(county.branch, "钱有福", category="B", on_roll_from=start)
     y.zhou = make_member(county.branch, "周小明", category="B", on_roll_from=start)
+    if migrant:
+        y.li = make_member(county.branch, "李外出", category="C", on_roll_from=start)
     for month in (3, 5, 6, 7):
         scoring.month_get_or_open(branch=county.branch, year=YEAR, month=month)
-    bonus(rule_set, y.zhao, county.branch, YEAR, 3, "G03", "10", by=by)
-    bonus(rule_set, y.zhao, county.branch, YEAR, 6, "G06", "3", by=by)
-    bonus(rule_set, y.sun, county.branch, YEAR, 5, "G03", "10", by=by)
+    bonus(rule_set, y.zhao, county.branch, YEAR, 3, "G03", "10", by=by or system_user())
+    bonus(rule_set, y.zhao, county.branch, YEAR, 6, "G06", "3", by=by or system_user())
+    bonus(rule_set, y.sun, county.branch, YEAR, 5, "G03", "10", by=by or system_user())
     scoring.clearing_record(
         member=y.qian,
         branch=county.branch,
@@ -61,19 +75,19 @@ def year_2025(county):
         occurred_on=datetime.date(2025, 7, 9),
         reason="参与赌博被行政处罚",
         confirmed=True,
-        by=by,
+        by=by or system_user(),
     )
-    close_months(county.branch, YEAR, range(1, 13), by=by)
+    close_months(county.branch, YEAR, range(1, 13), by=by or system_user())
     for quarter in range(1, 5):
         assessment = services.assessment_open(
-            branch=county.branch, year=YEAR, period=f"Q{quarter}", by=by
+            branch=county.branch, year=YEAR, period=f"Q{quarter}", by=by or system_user()
         )
         services.assessment_confirm(
             assessment=assessment,
             meeting_date=datetime.date(2025, 3 * quarter, 28),
             members_expected=4,
             members_present=4,
-            by=by,
+            by=by or system_user(),
         )
         services.assessment_approve(assessment=assessment, by=county.township_user)
     return y
@@ -211,9 +225,9 @@ def test_ballots_need_the_number_of_members_present(year_2025):
     assert appraisal_post(y, {y.zhao: {"score": "16"}}, present="").status_code == 302
 
 
-def test_a_migrant_member_may_be_appraised_where_they_live(year_2025):
-    y = year_2025
-    li = make_member(y.branch, "李外出", category="C", on_roll_from=datetime.date(2025, 1, 1))
+def test_a_migrant_member_may_be_appraised_where_they_live(year_2025_with_migrant):
+    y = year_2025_with_migrant
+    li = y.li
     page = y.county.client("secretary").get(appraisal_url(y))
     assert row_of(page, li)["form"].allows_residence
     assert not row_of(page, y.zhao)["form"].allows_residence
@@ -262,7 +276,7 @@ def test_only_the_branch_enters_the_appraisal_others_read_or_get_404(year_2025):
 
 
 def test_the_year_cannot_open_before_the_quarters_are_approved(county):
-    scoring.ruleset_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
     make_member(county.branch, "赵卫东", category="A", on_roll_from=datetime.date(2025, 1, 1))
     close_months(county.branch, YEAR, range(1, 13), by=county.secretary_user)
     url = reverse("assessments", args=[county.branch.pk, YEAR])

@@ -16,6 +16,7 @@ from django.urls import reverse
 from evaluations import services
 from evaluations.models import Appeal, Assessment, AssessmentLine, AssessmentLog
 from members.models import Branch
+from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import RuleItem
 
@@ -38,7 +39,7 @@ def close_months(branch, year, months, *, by):
     for month in months:
         branch_month = scoring.month_get_or_open(branch=branch, year=year, month=month)
         meeting = datetime.date(year, month + 1, 2) if month < 12 else datetime.date(year + 1, 1, 2)
-        scoring.month_close(branch_month=branch_month, meeting_date=meeting, by=by)
+        scoring.month_close(branch_month=branch_month, meeting_date=meeting, by=by or system_user())
 
 
 def bonus(rule_set, member, branch, year, month, code, points, *, by):
@@ -51,9 +52,9 @@ def bonus(rule_set, member, branch, year, month, code, points, *, by):
         occurred_on=datetime.date(year, month, 10),
         description="参与村级中心工作",
         points=Decimal(points),
-        by=by,
+        by=by or system_user(),
     )
-    scoring.declaration_approve(declaration=declaration, by=by)
+    scoring.declaration_approve(declaration=declaration, by=by or system_user())
 
 
 def deduction(rule_set, member, branch, year, month, code, *, by):
@@ -65,7 +66,7 @@ def deduction(rule_set, member, branch, year, month, code, *, by):
         item=item(rule_set, code),
         occurred_on=datetime.date(year, month, 5),
         reason="无故缺席党员大会",
-        by=by,
+        by=by or system_user(),
     )
 
 
@@ -104,7 +105,7 @@ def text(response) -> str:
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.ruleset_load_defaults(year=YEAR)
+    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
 
 
 @pytest.fixture
@@ -114,9 +115,9 @@ def q1_closed(county, rules_2026):
     county.bai = make_member(county.branch, "白玉兰", category="B")
     scoring.month_get_or_open(branch=county.branch, year=YEAR, month=2)
     by = county.secretary_user
-    bonus(rules_2026, county.bai, county.branch, YEAR, 2, "G03", "6", by=by)
-    deduction(rules_2026, county.bai, county.branch, YEAR, 2, "K01", by=by)
-    close_months(county.branch, YEAR, [1, 2, 3], by=by)
+    bonus(rules_2026, county.bai, county.branch, YEAR, 2, "G03", "6", by=by or system_user())
+    deduction(rules_2026, county.bai, county.branch, YEAR, 2, "K01", by=by or system_user())
+    close_months(county.branch, YEAR, [1, 2, 3], by=by or system_user())
     return county
 
 
@@ -411,26 +412,28 @@ def test_the_queue_lists_confirmed_assessments_with_their_summary(county, q1_clo
 
 def test_the_queue_compares_with_the_previous_approved_quarter(county, rules_2026):
     by = county.secretary_user
-    close_months(county.branch, YEAR, [1, 2, 3], by=by)
+    close_months(county.branch, YEAR, [1, 2, 3], by=by or system_user())
     q1 = open_q1(county)
     services.assessment_confirm(
         assessment=q1,
         meeting_date=datetime.date(2026, 4, 8),
         members_expected=1,
         members_present=1,
-        by=by,
+        by=by or system_user(),
     )
     services.assessment_approve(assessment=q1, by=county.township_user)
     scoring.month_get_or_open(branch=county.branch, year=YEAR, month=5)
-    bonus(rules_2026, county.member, county.branch, YEAR, 5, "G03", "4", by=by)
-    close_months(county.branch, YEAR, [4, 5, 6], by=by)
-    q2 = services.assessment_open(branch=county.branch, year=YEAR, period="Q2", by=by)
+    bonus(rules_2026, county.member, county.branch, YEAR, 5, "G03", "4", by=by or system_user())
+    close_months(county.branch, YEAR, [4, 5, 6], by=by or system_user())
+    q2 = services.assessment_open(
+        branch=county.branch, year=YEAR, period="Q2", by=by or system_user()
+    )
     services.assessment_confirm(
         assessment=q2,
         meeting_date=datetime.date(2026, 7, 8),
         members_expected=1,
         members_present=1,
-        by=by,
+        by=by or system_user(),
     )
     response = county.client("township").get(reverse("township_queue", args=[county.dongcun.pk]))
     (row,) = response.context["queue"]
@@ -454,16 +457,16 @@ def test_the_queue_query_count_does_not_grow_with_the_branches(
         )
         if i:
             make_member(branch, f"村民{i}")
-        close_months(branch, YEAR, [1, 2, 3], by=county.county_user)
+        close_months(branch, YEAR, [1, 2, 3], by=system_user())
         assessment = services.assessment_open(
-            branch=branch, year=YEAR, period="Q1", by=county.county_user
+            branch=branch, year=YEAR, period="Q1", by=system_user()
         )
         services.assessment_confirm(
             assessment=assessment,
             meeting_date=datetime.date(2026, 4, 8),
             members_expected=1,
             members_present=1,
-            by=county.county_user,
+            by=system_user(),
         )
     client = county.client("township")
     # session, user, official, township, assessments, line stats, previous quarter,

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from members import card_links
 from members.models import CardLink, Member
+from members.permissions import system_user
 from scoring import services
 from scoring.models import RuleItem
 
@@ -30,7 +31,7 @@ STYLE = re.compile(r"\sstyle\s*=|<style\b", re.I)
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=YEAR)
+    return services.ruleset_load_defaults(year=YEAR, by=system_user())
 
 
 def item(rule_set, code):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from members.models import Official
+from members.permissions import system_user
 from oversight import clock
 from scoring import services as scoring
 from scoring.models import RuleItem
@@ -38,7 +39,7 @@ def _fixed_today(monkeypatch):
 @pytest.fixture
 def two_counties(county):
     """Each member gets a 2-point bonus in March, approved by their branch."""
-    scoring.ruleset_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
     item = RuleItem.objects.get(code="G02", branch__isnull=True, rule_set__year=YEAR)
     for member, branch in (
         (county.member, county.branch),
@@ -55,9 +56,9 @@ def two_counties(county):
             occurred_on=datetime.date(YEAR, 3, 3),
             description="义务劳动",
             points=None,
-            by=county.county_user,
+            by=system_user(),
         )
-        scoring.declaration_approve(declaration=declaration, by=county.county_user)
+        scoring.declaration_approve(declaration=declaration, by=system_user())
     return county
 
 
@@ -130,7 +131,7 @@ def test_the_county_results_export_covers_the_admins_county_only(two_counties):
     county = two_counties
     township_x = make_user("township_x", Official.Role.TOWNSHIP, township=county.weifen)
     assess(county.branch, county.secretary_user, approver=county.township_user)
-    assess(county.branch_x, county.county_x_user, approver=township_x)
+    assess(county.branch_x, system_user(), approver=township_x)
     url = reverse("county_results_export", args=[YEAR, "Q1"])
     response = county.client("county").get(url)
     assert (

@@ -22,6 +22,7 @@ from evaluations import services as evaluations
 from evaluations.models import Assessment, AssessmentLine, Period
 from members import services as members
 from members.models import Branch, Township
+from members.permissions import system_user
 from oversight import clock, dashboards, figures
 from scoring import engine, ledger
 from scoring import services as scoring
@@ -54,9 +55,9 @@ def bonus(member, branch, month, code="G02", points=None, by=None):
         occurred_on=datetime.date(YEAR, month, 3),
         description="志愿服务",
         points=points,
-        by=by,
+        by=by or system_user(),
     )
-    return scoring.declaration_approve(declaration=declaration, by=by)
+    return scoring.declaration_approve(declaration=declaration, by=by or system_user())
 
 
 def deduct(member, branch, month, code="K01", by=None):
@@ -68,7 +69,7 @@ def deduct(member, branch, month, code="K01", by=None):
         item=item(code),
         occurred_on=datetime.date(YEAR, month, 9),
         reason="无故缺席党员大会",
-        by=by,
+        by=by or system_user(),
     )
 
 
@@ -76,24 +77,46 @@ def close(branch, months, by):
     for month in months:
         branch_month = scoring.month_get_or_open(branch=branch, year=YEAR, month=month)
         scoring.month_close(
-            branch_month=branch_month, meeting_date=datetime.date(YEAR, month, 28), by=by
+            branch_month=branch_month,
+            meeting_date=datetime.date(YEAR, month, 28),
+            by=by or system_user(),
         )
 
 
 class Year:
     """The county fixture with a year of activity (see the module docstring)."""
 
-    def __init__(self, county):
+    def __init__(self, county, *, with_changes=False):
         self.county = county
-        scoring.ruleset_load_defaults(year=YEAR)
+        scoring.ruleset_load_defaults(year=YEAR, by=system_user())
         by, by_y = county.secretary_user, county.secretary_y_user
         # 东阳涧村: 王建国 (A), 李四 (B), 赵六 (C); every month up to October closed.
         self.lisi = make_member(county.branch, "李四", category="B")
         self.zhaoliu = make_member(county.branch, "赵六", category="C")
-        bonus(county.member, county.branch, 2, "G03", Decimal("6"), by=by)
-        bonus(self.lisi, county.branch, 2, by=by)
-        deduct(self.lisi, county.branch, 4, by=by)
-        deduct(self.zhaoliu, county.branch, 5, "K04", by=by)
+        self.zhouqi = make_member(county.branch_y, "周七", category="D")
+        if with_changes:
+            # Recorded while the months were open: closed months are history.
+            self.late = make_member(
+                county.branch, "晚来者", category="D", on_roll_from=datetime.date(2026, 4, 1)
+            )
+            members.category_change(
+                member=self.lisi,
+                by=by,
+                category="A",
+                effective_from=datetime.date(2026, 6, 1),
+                reason="当选村民小组长",
+            )
+            members.member_transfer(
+                member=self.zhouqi,
+                by=by_y,
+                to_branch=county.branch,
+                date=datetime.date(2026, 7, 15),
+                reason="迁居",
+            )
+        bonus(county.member, county.branch, 2, "G03", Decimal("6"), by=by or system_user())
+        bonus(self.lisi, county.branch, 2, by=by or system_user())
+        deduct(self.lisi, county.branch, 4, by=by or system_user())
+        deduct(self.zhaoliu, county.branch, 5, "K04", by=by or system_user())
         self.clearing = scoring.clearing_record(
             member=self.zhaoliu,
             branch=county.branch,
@@ -103,11 +126,10 @@ class Year:
             occurred_on=datetime.date(YEAR, 6, 20),
             reason="参与赌博被行政处罚",
             confirmed=True,
-            by=by,
+            by=by or system_user(),
         )
         close(county.branch, range(1, 11), by)
         # 官桥村: 李秀英 (B) and 周七 (D); March left open, with a declaration waiting.
-        self.zhouqi = make_member(county.branch_y, "周七", category="D")
         bonus(county.member_y, county.branch_y, 4, "G08", by=by_y)
         deduct(county.member_y, county.branch_y, 5, "K05", by=by_y)
         scoring.declaration_create(
@@ -123,20 +145,20 @@ class Year:
         close(county.branch_y, [1, 2, 4, 5, 6, 7, 8, 9, 10], by_y)
         # Q1 of 东阳涧村: confirmed by the members' meeting and approved by the township.
         self.q1 = evaluations.assessment_open(
-            branch=county.branch, year=YEAR, period=Period.Q1, by=by
+            branch=county.branch, year=YEAR, period=Period.Q1, by=by or system_user()
         )
         evaluations.assessment_confirm(
             assessment=self.q1,
             meeting_date=datetime.date(YEAR, 4, 8),
             members_expected=3,
             members_present=3,
-            by=by,
+            by=by or system_user(),
         )
         evaluations.assessment_approve(assessment=self.q1, by=county.township_user)
         # 史家庄村 (岚城镇): 张志强 (B) and two more B members tied on the same bonus.
         self.jia = make_member(county.branch_z, "甲一", category="B")
         self.yi = make_member(county.branch_z, "乙二", category="B")
-        by_z = county.county_user
+        by_z = system_user()
         bonus(self.jia, county.branch_z, 7, "G08", by=by_z)
         bonus(self.yi, county.branch_z, 8, "G08", by=by_z)
 
@@ -144,6 +166,13 @@ class Year:
 @pytest.fixture
 def year(county):
     return Year(county)
+
+
+@pytest.fixture
+def year_with_changes(county):
+    """The same year where, before any month was closed, 晚来者 (D) joined 东阳涧村 in April,
+    李四 became category A from June and 周七 moved from 官桥村 to 东阳涧村 in July."""
+    return Year(county, with_changes=True)
 
 
 def get(client, name, *args, query=""):
@@ -271,27 +300,12 @@ def test_category_and_grade_counts_link_to_the_same_members(year):
     assert "预计" in response.content.decode()
 
 
-def test_points_so_far_match_the_scoring_rules(year):
+def test_points_so_far_match_the_scoring_rules(year_with_changes):
     """The dashboard's integer arithmetic against scoring.engine, including a category change,
     a member who joined in April and one who moved to another branch."""
+    year = year_with_changes
     county = year.county
-    late = make_member(
-        county.branch, "晚来者", category="D", on_roll_from=datetime.date(2026, 4, 1)
-    )
-    members.category_change(
-        member=year.lisi,
-        by=None,
-        category="A",
-        effective_from=datetime.date(2026, 6, 1),
-        reason="当选村民小组长",
-    )
-    members.member_transfer(
-        member=year.zhouqi,
-        by=None,
-        to_branch=county.branch,
-        date=datetime.date(2026, 7, 15),
-        reason="迁居",
-    )
+    late = year.late
     board = dashboards.township_dashboard(county.dongcun, YEAR, TODAY)
     scoring_rules = figures.scoring_rules_for(YEAR)
     ids = [m.pk for m in board.members]
@@ -531,7 +545,9 @@ def test_the_ranking_and_honour_exports_read_back(year):
 
 def test_list_exports_are_formula_safe(year):
     county = year.county
-    evil = make_member(county.branch, "=HYPERLINK(1)", category="B")
+    evil = make_member(
+        county.branch, "=HYPERLINK(1)", category="B", on_roll_from=datetime.date(2026, 11, 1)
+    )
     deduct(evil, county.branch, 11, by=county.secretary_user)
     url = reverse("township_entries_export", args=[county.dongcun.pk])
     book = workbook(county.client("township").get(url, {"year": YEAR, "kind": "deduction"}))
@@ -566,13 +582,13 @@ def count_queries(client, url):
 def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
     county, django_assert_max_num_queries
 ):
-    scoring.ruleset_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
     township = Township.objects.create(county=county.lanxian, name="新镇", position=5)
     client = county.client("county")
-    grow_township(township, range(1), county.county_user)
+    grow_township(township, range(1), system_user())
     url = reverse("township_dashboard", args=[township.pk, YEAR])
     one = count_queries(client, url)
-    grow_township(township, range(1, 3), county.county_user)
+    grow_township(township, range(1, 3), system_user())
     assert Branch.objects.filter(township=township).count() == 3
     with django_assert_max_num_queries(one):
         client.get(url)
@@ -582,7 +598,7 @@ def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
 def test_the_county_dashboard_costs_the_same_queries_for_2_or_4_townships(
     county, django_assert_max_num_queries
 ):
-    scoring.ruleset_load_defaults(year=YEAR)
+    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
     client = county.client("county")
     url = reverse("county_dashboard", args=[YEAR])
     two = count_queries(client, url)
@@ -590,8 +606,8 @@ def test_the_county_dashboard_costs_the_same_queries_for_2_or_4_townships(
         township = Township.objects.create(county=county.lanxian, name=f"新镇{n}", position=5 + n)
         branch = Branch.objects.create(township=township, name=f"新村{n}")
         person = make_member(branch, f"新党员{n}")
-        bonus(person, branch, 2, by=county.county_user)
-        deduct(person, branch, 3, by=county.county_user)
+        bonus(person, branch, 2, by=system_user())
+        deduct(person, branch, 3, by=system_user())
     assert Township.objects.filter(county=county.lanxian).count() == 4
     with django_assert_max_num_queries(two):
         client.get(url)

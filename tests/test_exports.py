@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from evaluations import services as evaluations
 from evaluations.models import Assessment, AssessmentLine
 from members.models import Branch, Member
+from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import RuleItem
 
@@ -75,7 +76,9 @@ def close_months(branch, months, *, year=YEAR, by=None):
     for month in months:
         branch_month = scoring.month_get_or_open(branch=branch, year=year, month=month)
         scoring.month_close(
-            branch_month=branch_month, meeting_date=datetime.date(year, month, 28), by=by
+            branch_month=branch_month,
+            meeting_date=datetime.date(year, month, 28),
+            by=by or system_user(),
         )
 
 
@@ -92,8 +95,10 @@ def assess(
 ):
     """Open, confirm and (if an approver is given) approve the branch's period."""
     if close:
-        close_months(branch, evaluations.period_months(period), year=year, by=by)
-    assessment = evaluations.assessment_open(branch=branch, year=year, period=period, by=by)
+        close_months(branch, evaluations.period_months(period), year=year, by=by or system_user())
+    assessment = evaluations.assessment_open(
+        branch=branch, year=year, period=period, by=by or system_user()
+    )
     if meeting_date is None:
         last = evaluations.period_months(period)[-1]
         meeting_date = datetime.date(year + last // 12, last % 12 + 1, 8)
@@ -104,7 +109,7 @@ def assess(
         members_expected=expected,
         members_present=expected,
         held_back=held_back,
-        by=by,
+        by=by or system_user(),
     )
     if approver is not None:
         evaluations.assessment_approve(assessment=assessment, by=approver)
@@ -117,7 +122,7 @@ def add_members(branch, count, prefix="党员"):
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.ruleset_load_defaults(year=YEAR)
+    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
 
 
 @pytest.fixture
@@ -139,9 +144,9 @@ def q1(county, rules_2026):
         occurred_on=datetime.date(YEAR, 3, 12),
         description="人居环境整治",
         points=Decimal("6"),
-        by=by,
+        by=by or system_user(),
     )
-    scoring.declaration_approve(declaration=declaration, by=by)
+    scoring.declaration_approve(declaration=declaration, by=by or system_user())
     scoring.deduction_record(
         member=baiyu,
         branch=county.branch,
@@ -150,7 +155,7 @@ def q1(county, rules_2026):
         item=item("K04"),
         occurred_on=datetime.date(YEAR, 2, 10),
         reason="2月党费未交",
-        by=by,
+        by=by or system_user(),
     )
     scoring.clearing_record(
         member=zhao,
@@ -161,12 +166,12 @@ def q1(county, rules_2026):
         occurred_on=datetime.date(YEAR, 2, 20),
         reason="参与赌博被行政处罚",
         confirmed=True,
-        by=by,
+        by=by or system_user(),
     )
     branch_y = assess(county.branch_y, county.secretary_y_user)  # confirmed only
-    close_months(county.branch_z, (1, 2, 3), by=county.county_user)
+    close_months(county.branch_z, (1, 2, 3), by=system_user())
     branch_z = evaluations.assessment_open(  # opened only: not exported
-        branch=county.branch_z, year=YEAR, period="Q1", by=county.county_user
+        branch=county.branch_z, year=YEAR, period="Q1", by=system_user()
     )
     branch = assess(
         county.branch, by, approver=county.township_user, held_back={liu.pk: EVIL_REASON}
@@ -355,7 +360,7 @@ def test_the_county_export_leaves_out_open_and_returned_assessments(county, q1):
         meeting_date=datetime.date(YEAR, 4, 9),
         members_expected=1,
         members_present=1,
-        by=county.county_user,
+        by=system_user(),
     )
     _response, sheet = download(county.client("county"), county_url())
     rows = records(sheet)
@@ -463,7 +468,7 @@ def test_the_township_and_county_exports_make_a_fixed_number_of_queries(
     rows = 0
     for branch in [county.branch, *more]:
         add_members(branch, 20, prefix=branch.name)
-        assess(branch, county.county_user, approver=county.county_user)
+        assess(branch, system_user(), approver=system_user())
         rows += branch.members.count()
     client = county.client("county")
     for url, queries in ((township_url(county.dongcun), 6), (county_url(), 6)):
@@ -479,13 +484,13 @@ def test_the_township_and_county_exports_make_a_fixed_number_of_queries(
 
 def test_the_annual_export_adds_appraisal_total_and_grade(county):
     """2025, assessed from January to the members' meeting in January 2026."""
-    scoring.ruleset_load_defaults(year=2025)
+    scoring.ruleset_load_defaults(year=2025, by=system_user())
     branch = Branch.objects.create(township=county.dongcun, name="南河村", position=3)
     start = datetime.date(2025, 1, 1)
     good = make_member(branch, "郭美兰", category="A", on_roll_from=start, gender="F")
     plain = make_member(branch, "郝平", on_roll_from=start)
     cleared = make_member(branch, "孟强", on_roll_from=start)
-    by = county.county_user
+    by = system_user()
     scoring.clearing_record(
         member=cleared,
         branch=branch,
@@ -495,13 +500,15 @@ def test_the_annual_export_adds_appraisal_total_and_grade(county):
         occurred_on=datetime.date(2025, 5, 30),
         reason="连续6个月未参加组织生活",
         confirmed=True,
-        by=by,
+        by=by or system_user(),
     )
     for quarter in ("Q1", "Q2", "Q3", "Q4"):
         assess(branch, by, year=2025, period=quarter, approver=by)
-    evaluations.appraisal_record(member=good, branch=branch, year=2025, score=Decimal("18"), by=by)
     evaluations.appraisal_record(
-        member=plain, branch=branch, year=2025, ballots=(12, 15, 3, 0), by=by
+        member=good, branch=branch, year=2025, score=Decimal("18"), by=by or system_user()
+    )
+    evaluations.appraisal_record(
+        member=plain, branch=branch, year=2025, ballots=(12, 15, 3, 0), by=by or system_user()
     )
     annual = assess(
         branch,

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from members.idcard import make_id_number
 from members.models import Member, RollPeriod
+from members.permissions import system_user
 
 from .conftest import make_member, new_id_number
 
@@ -27,7 +28,7 @@ def test_home_says_what_needs_doing_for_each_role(county):
     from scoring import services as scoring_services
 
     today = timezone.localdate()
-    scoring_services.ruleset_load_defaults(year=today.year)
+    scoring_services.ruleset_load_defaults(year=today.year, by=system_user())
     assert county.client("county").get("/").url == reverse("county")
     page = county.client("secretary").get("/").content.decode()
     assert f"录入本月（{today.month}月）党员申报" in page
@@ -198,7 +199,7 @@ def test_a_member_transferred_away_is_not_on_the_old_roll_after_the_transfer(cou
 
     member_services.member_transfer(
         member=county.member_y,
-        by=None,
+        by=system_user(),
         to_branch=county.branch,
         date=datetime.date(2026, 4, 20),
         reason="迁居",

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from members.permissions import system_user
 from scoring import services
 from scoring.models import BranchMonth, Declaration, DeclarationLog, PointsEntry, RuleItem
 
@@ -19,7 +20,7 @@ YEAR, MONTH = 2026, 3
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=2026)
+    return services.ruleset_load_defaults(year=2026, by=system_user())
 
 
 def month_url(county, name="month", month=MONTH, branch=None):
@@ -266,7 +267,9 @@ def test_a_closed_month_refuses_new_entries_and_a_second_close(county, rules_202
     assert "已于支委会结账" in str(response.context["forms"]["deduction"].non_field_errors())
     with pytest.raises(ValidationError, match="已经结账"):
         services.month_close(
-            branch_month=branch_month, meeting_date=datetime.date(2026, 4, 3), by=None
+            branch_month=branch_month,
+            meeting_date=datetime.date(2026, 4, 3),
+            by=county.secretary_user,
         )
 
 

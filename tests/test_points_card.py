@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from members import services as member_services
 from members.models import Member
+from members.permissions import system_user
 from scoring import services
 from scoring.models import PointsEntry, RuleItem
 
@@ -25,7 +26,7 @@ YEAR = 2026
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=YEAR)
+    return services.ruleset_load_defaults(year=YEAR, by=system_user())
 
 
 def item(rule_set, code):
@@ -48,7 +49,9 @@ def approve_bonus(county, rule_set, *, member=None, month=3, code="G03", points=
     return services.declaration_approve(declaration=declaration, by=county.secretary_user)
 
 
-def deduct(county, rule_set, *, member=None, month=5, code="K01", reason="无故不参加党员大会"):
+def deduct(
+    county, rule_set, *, member=None, month=5, code="K01", reason="无故不参加党员大会", day=8
+):
     member = member or county.member
     return services.deduction_record(
         member=member,
@@ -56,7 +59,7 @@ def deduct(county, rule_set, *, member=None, month=5, code="K01", reason="无故
         year=YEAR,
         month=month,
         item=item(rule_set, code),
-        occurred_on=datetime.date(YEAR, month, 8),
+        occurred_on=datetime.date(YEAR, month, day),
         reason=reason,
         by=county.assessor_user,
     )
@@ -69,7 +72,7 @@ def close(county, month, branch=None):
     return services.month_close(
         branch_month=branch_month,
         meeting_date=datetime.date(YEAR, month, 28),
-        by=county.secretary_user,
+        by=county.secretary_user if branch is None else system_user(),
     )
 
 
@@ -348,11 +351,13 @@ SHEET_QUERIES = 11
 
 def add_entries(county, rule_set, count, member=None):
     for n in range(count):
-        month = n % 10 + 1
+        month, day = n % 10 + 1, n // 10 + 1  # no two alike: a repeat would ask to confirm
         if n % 2:
-            deduct(county, rule_set, member=member, month=month, code="K04")
+            deduct(county, rule_set, member=member, month=month, code="K04", day=day)
         else:
-            approve_bonus(county, rule_set, member=member, month=month, code="G02", points="1")
+            approve_bonus(
+                county, rule_set, member=member, month=month, code="G02", points="1", day=day
+            )
 
 
 @pytest.mark.parametrize("entries", [2, 40])

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from members.permissions import system_user
 from scoring import services
 from scoring.models import BranchAdoption, PointsEntry, RuleItem, RuleSet
 
@@ -28,7 +29,7 @@ CLEARING_CODES = [f"Q{n}" for n in range(1, 7)]
 
 @pytest.fixture
 def rule_set(db) -> RuleSet:
-    return services.ruleset_load_defaults(year=YEAR)
+    return services.ruleset_load_defaults(year=YEAR, by=system_user())
 
 
 def county_item(rule_set: RuleSet, code: str) -> RuleItem:
@@ -135,7 +136,7 @@ def test_the_default_rule_set_has_appraisal_max_20_and_a_5_day_notice(rule_set):
 
 
 def test_publishing_twice_is_refused(county):
-    draft = services.ruleset_load_defaults(year=YEAR, publish=False)
+    draft = services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
     services.ruleset_publish(rule_set=draft, by=county.county_user)
     with pytest.raises(ValidationError, match="已经发布"):
         services.ruleset_publish(rule_set=draft, by=county.county_user)
@@ -196,7 +197,7 @@ def test_a_published_rule_set_cannot_be_changed_in_the_admin(county, rule_set):
 
 
 def test_a_draft_rule_set_can_be_changed_in_the_admin(county):
-    draft = services.ruleset_load_defaults(year=YEAR, publish=False)
+    draft = services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
     client = admin_client(county)
     url = reverse("admin:scoring_ruleset_change", args=[draft.pk])
     data = admin_form_data(client.get(url))
@@ -214,7 +215,7 @@ def test_a_draft_rule_set_can_be_changed_in_the_admin(county):
 
 
 def test_the_admin_refuses_a_bonus_item_with_negative_points_in_a_draft(county):
-    draft = services.ruleset_load_defaults(year=YEAR, publish=False)
+    draft = services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
     client = admin_client(county)
     url = reverse("admin:scoring_ruleset_change", args=[draft.pk])
     data = admin_form_data(client.get(url))
@@ -315,7 +316,7 @@ def test_the_county_sheet_shows_every_item_code_and_the_grade_cutoffs(
 
 
 def test_there_is_no_sheet_for_a_year_without_published_rules(county):
-    services.ruleset_load_defaults(year=YEAR, publish=False)
+    services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
     assert county.client("county").get(reverse("rules_sheet", args=[YEAR])).status_code == 404
     assert county.client("county").get(reverse("rules_sheet", args=[2025])).status_code == 404
 

@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from members.permissions import system_user
 from scoring import services
 from scoring.models import Declaration, RuleItem
 
@@ -168,18 +169,18 @@ def scoped_county(county):
     from members.models import Official
     from tests.conftest import make_user
 
-    services.ruleset_load_defaults(year=YEAR)
+    services.ruleset_load_defaults(year=YEAR, by=system_user())
     for name in ["declarations", "assessments", "notices", "objections", "archives", "appeals"]:
         setattr(county, name, {})
     today = timezone.localdate()
     sides = [
         ("ours", county.member, county.branch, county.secretary_user, county.township_user),
-        ("theirs", county.member_z, county.branch_z, county.county_user, county.township_2_user),
+        ("theirs", county.member_z, county.branch_z, system_user(), county.township_2_user),
         (
             "far",
             county.member_x,
             county.branch_x,
-            county.county_x_user,
+            system_user(),
             make_user("township_x", Official.Role.TOWNSHIP, township=county.weifen),
         ),
     ]

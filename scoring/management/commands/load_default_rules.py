@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
+from members.permissions import system_user
 from scoring import services
 from scoring.models import RuleItem, RuleSet
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                     f"{year}年已有积分细则（{existing}）。如需按默认细则新建一个版本，"
                     "请加 --new-version；修改现有细则请在系统配置中复制为新版本。"
                 )
-        rule_set = services.ruleset_load_defaults(year=year, publish=not draft)
+        rule_set = services.ruleset_load_defaults(year=year, publish=not draft, by=system_user())
         counts = dict(rule_set.items.values_list("kind").annotate(n=Count("pk")).order_by())
         kinds = "，".join(
             f"{label} {counts.get(kind, 0)} 项" for kind, label in RuleItem.Kind.choices
