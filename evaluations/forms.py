@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.forms import CleanCharField
 from evaluations.models import Appeal, Appraisal, FollowUp
 from members.forms import DATE_INPUT
 
@@ -83,7 +84,7 @@ class ConfirmForm(forms.Form):
                 required=False,
                 widget=PlainCheckboxInput(attrs={"form": CONFIRM_FORM_ID}),
             )
-            self.fields[f"reason_{member.pk}"] = forms.CharField(
+            self.fields[f"reason_{member.pk}"] = CleanCharField(
                 label=f"{member.name}暂缓原因",
                 required=False,
                 max_length=300,
@@ -135,9 +136,10 @@ class ReviewForm(forms.Form):
         choices=[(APPROVE, "审核通过"), (RETURN, "退回修改")],
         error_messages={"required": "请选择“审核通过”或“退回修改”。"},
     )
-    comment = forms.CharField(
+    comment = CleanCharField(
         label="审核意见",
         required=False,
+        multiline=True,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="审核通过时可不填；退回时必须写明需要修改的内容。",
@@ -197,7 +199,7 @@ class AppraisalRowForm(forms.Form):
     source = forms.ChoiceField(
         label="评议来源", required=False, choices=Appraisal.Source.choices, initial="branch"
     )
-    source_organisation = forms.CharField(label="现居住地党组织", required=False, max_length=100)
+    source_organisation = CleanCharField(label="现居住地党组织", required=False, max_length=100)
 
     BALLOTS = ("excellent", "qualified", "basic", "unqualified")
 
@@ -278,13 +280,14 @@ class FollowUpForm(forms.Form):
     )
     kind = forms.ChoiceField(label="类型", choices=FollowUp.Kind.choices)
     date = forms.DateField(label="日期", widget=DATE_INPUT)
-    who = forms.CharField(
+    who = CleanCharField(
         label="谈话人 / 决定机关",
         max_length=100,
         help_text="谈心谈话写谈话人；组织处置写决定机关。",
     )
-    notes = forms.CharField(
+    notes = CleanCharField(
         label="情况记录",
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="谈话内容、处理决定（如限期改正、劝退、除名）或推荐情况。",
     )
@@ -305,8 +308,9 @@ class FollowUpForm(forms.Form):
 class AppealForm(forms.Form):
     year = forms.IntegerField(label="申诉的年度", min_value=2000, max_value=2100)
     received_on = forms.DateField(label="收到日期", widget=DATE_INPUT)
-    content = forms.CharField(
+    content = CleanCharField(
         label="申诉内容",
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="党员对评定等次有异议的理由和诉求（党员权利保障条例第十三条）。",
     )
@@ -331,8 +335,9 @@ class AppealDecisionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "请选择处理结果。"},
     )
-    decision = forms.CharField(
+    decision = CleanCharField(
         label="处理意见",
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="更正等次的，写明更正后的等次和理由；支部据此登记更正并重新提交评定。",
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
+from core.forms import CleanCharField
 from members.forms import DATE_INPUT
 from members.models import Member
 from scoring.models import RuleItem
@@ -27,9 +28,10 @@ def item_label(item: RuleItem) -> str:
     return f"{item.code} {item.name}（{item.points_label}分）"
 
 
-class PickByTextField(forms.CharField):
+class PickByTextField(CleanCharField):
     """A text box that resolves to one object of a known list: by its full label, by a unique
-    exact name, or (for items) by code, case-insensitively."""
+    exact name, or (for items) by code, case-insensitively. What was typed is normalised first,
+    so "ｇ０３" typed with a Chinese input method finds G03."""
 
     def __init__(self, *args, datalist_id: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,7 +99,7 @@ class MonthEntryForm(forms.Form):
 class DeclarationForm(MonthEntryForm):
     item_kind = "bonus"
 
-    description = forms.CharField(label="做了什么", max_length=300)
+    description = CleanCharField(label="做了什么", max_length=300)
     points = forms.DecimalField(
         label="分值",
         required=False,
@@ -135,13 +137,13 @@ class DeclarationForm(MonthEntryForm):
 class DeductionForm(MonthEntryForm):
     item_kind = "deduction"
 
-    reason = forms.CharField(label="扣分事由", max_length=300)
+    reason = CleanCharField(label="扣分事由", max_length=300)
 
 
 class ClearingForm(MonthEntryForm):
     item_kind = "clearing"
 
-    reason = forms.CharField(label="事由", max_length=300)
+    reason = CleanCharField(label="事由", max_length=300)
     confirmed = forms.BooleanField(
         label="我是支部书记，确认该党员本年度积分全部清除",
         required=True,
@@ -165,7 +167,7 @@ class ReviewForm(forms.Form):
         decimal_places=2,
         help_text="与申报分值不同时须写明理由。",
     )
-    reason = forms.CharField(label="理由", max_length=300, required=False)
+    reason = CleanCharField(label="理由", max_length=300, required=False)
 
     def clean(self):
         cleaned = super().clean()
