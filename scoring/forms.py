@@ -13,11 +13,10 @@ from django import forms
 from django.conf import settings
 
 from core.forms import CleanCharField
+from core.images import reencode_photo
 from members.forms import DATE_INPUT
 from members.models import Member
 from scoring.models import RuleItem
-
-PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 
 
 def member_label(member: Member) -> str:
@@ -123,15 +122,10 @@ class DeclarationForm(MonthEntryForm):
         photo = self.cleaned_data.get("photo")
         if not photo:
             return None
-        if photo.size > settings.MAX_UPLOAD_BYTES:
+        if photo.size > settings.MAX_UPLOAD_BYTES:  # before decoding anything
             raise forms.ValidationError("照片不能超过 5 MB，请压缩后再上传。")
-        head = photo.read(8)
-        photo.seek(0)
-        kind = next((k for sig, k in PHOTO_SIGNATURES.items() if head.startswith(sig)), None)
-        if kind is None:
-            raise forms.ValidationError("只接受 JPEG 或 PNG 格式的照片。")
-        photo.name = f"photo.{kind}"  # the stored name never carries what the user typed
-        return photo
+        # Decoded and encoded again as a JPEG without metadata, under a random name.
+        return reencode_photo(photo)
 
 
 class DeductionForm(MonthEntryForm):
