@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 
 from core.forms import CleanCharField
 from evaluations.models import Appeal, Appraisal, FollowUp
+from evaluations.services import MAX_BALLOTS, MAX_MEMBERS
 from members.forms import DATE_INPUT
 
 CONFIRM_FORM_ID = "confirm-form"
@@ -50,7 +51,7 @@ class PlainTextInput(_PlainInput, forms.TextInput):
 _COUNT_ERRORS = {
     "min_value": "票数不能为负数。",
     "invalid": "票数须为整数。",
-    "max_value": "票数过大，请核对。",
+    "max_value": f"票数过大（每类不超过 {MAX_BALLOTS} 张），请核对。",
 }
 
 
@@ -65,14 +66,22 @@ class ConfirmForm(forms.Form):
     members_expected = forms.IntegerField(
         label="应到党员（人）",
         min_value=1,
-        max_value=9999,
-        error_messages={"min_value": "应到人数须大于 0。"},
+        max_value=MAX_MEMBERS,
+        error_messages={
+            "min_value": "应到人数须大于 0。",
+            "max_value": f"应到人数不能超过 {MAX_MEMBERS} 人，请核对。",
+            "invalid": "请输入整数。",
+        },
     )
     members_present = forms.IntegerField(
         label="实到党员（人）",
         min_value=0,
-        max_value=9999,
-        error_messages={"min_value": "实到人数不能为负数。"},
+        max_value=MAX_MEMBERS,
+        error_messages={
+            "min_value": "实到人数不能为负数。",
+            "max_value": f"实到人数不能超过 {MAX_MEMBERS} 人，请核对。",
+            "invalid": "请输入整数。",
+        },
     )
 
     def __init__(self, *args, members, **kwargs):
@@ -160,9 +169,13 @@ class AppraisalMeetingForm(forms.Form):
         label="参加测评党员人数",
         required=False,
         min_value=1,
-        max_value=9999,
+        max_value=MAX_MEMBERS,
         help_text="录入票数时必填：每名党员的总票数不能多于参加测评的人数。",
-        error_messages={"min_value": "参加测评人数须大于 0。"},
+        error_messages={
+            "min_value": "参加测评人数须大于 0。",
+            "max_value": f"参加测评人数不能超过 {MAX_MEMBERS} 人，请核对。",
+            "invalid": "请输入整数。",
+        },
     )
 
 
@@ -177,24 +190,44 @@ class AppraisalRowForm(forms.Form):
         label="评议得分",
         required=False,
         max_digits=6,
-        error_messages={"invalid": "请输入数字，例如 18.5。"},
+        # The rule set's maximum (20 by default) is checked by the service; this only keeps
+        # absurd values out.
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "invalid": "请输入数字，例如 18.5。",
+            "min_value": "评议得分不能为负数。",
+            "max_value": "评议得分过大，请核对。",
+        },
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 5}),
     )
     excellent = forms.IntegerField(
-        label="优秀票", required=False, min_value=0, max_value=99999, error_messages=_COUNT_ERRORS
+        label="优秀票",
+        required=False,
+        min_value=0,
+        max_value=MAX_BALLOTS,
+        error_messages=_COUNT_ERRORS,
     )
     qualified = forms.IntegerField(
-        label="合格票", required=False, min_value=0, max_value=99999, error_messages=_COUNT_ERRORS
+        label="合格票",
+        required=False,
+        min_value=0,
+        max_value=MAX_BALLOTS,
+        error_messages=_COUNT_ERRORS,
     )
     basic = forms.IntegerField(
         label="基本合格票",
         required=False,
         min_value=0,
-        max_value=99999,
+        max_value=MAX_BALLOTS,
         error_messages=_COUNT_ERRORS,
     )
     unqualified = forms.IntegerField(
-        label="不合格票", required=False, min_value=0, max_value=99999, error_messages=_COUNT_ERRORS
+        label="不合格票",
+        required=False,
+        min_value=0,
+        max_value=MAX_BALLOTS,
+        error_messages=_COUNT_ERRORS,
     )
     source = forms.ChoiceField(
         label="评议来源", required=False, choices=Appraisal.Source.choices, initial="branch"

@@ -18,6 +18,18 @@ from members.forms import DATE_INPUT
 from members.models import Member
 from scoring.models import RuleItem
 
+# Form-level bounds only: the item's own range is checked by scoring.services. No item of the
+# catalogue is worth more than 10 points; 100 leaves room for a county's own catalogue.
+MAX_ITEM_POINTS = Decimal(100)
+POINTS_ERRORS = {
+    "invalid": "请输入数字，例如 2 或 3.5。",
+    "min_value": "分值须大于 0。",
+    "max_value": "分值不能超过 100 分，请核对。",
+    "max_digits": "分值过大，请核对。",
+    "max_whole_digits": "分值过大，请核对。",
+    "max_decimal_places": "分值最多保留两位小数。",
+}
+
 
 def member_label(member: Member) -> str:
     return f"{member.name}（{member.card_number}）"
@@ -105,7 +117,9 @@ class DeclarationForm(MonthEntryForm):
         max_digits=6,
         decimal_places=2,
         min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
         help_text="固定分值的项目可不填。",
+        error_messages=POINTS_ERRORS,
     )
     photo = forms.FileField(
         label="照片（可选）",
@@ -159,7 +173,10 @@ class ReviewForm(forms.Form):
         required=False,
         max_digits=6,
         decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
         help_text="与申报分值不同时须写明理由。",
+        error_messages=POINTS_ERRORS,
     )
     reason = CleanCharField(label="理由", max_length=300, required=False)
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 
 from core.forms import CleanCharField
+from scoring.services import MAX_CORRECTION_POINTS, MSG_CORRECTION_TOO_LARGE
 
 # What a Chinese input method may type instead of ASCII: full-width digits, signs and point,
 # the typographic minus and the ideographic space.
@@ -30,6 +31,8 @@ class SignedPointsField(forms.DecimalField):
         "max_digits": "分值过大，请核对。",
         "max_whole_digits": "分值过大，请核对。",
         "max_decimal_places": "分值最多保留两位小数。",
+        "min_value": MSG_CORRECTION_TOO_LARGE,
+        "max_value": MSG_CORRECTION_TOO_LARGE,
     }
 
     def to_python(self, value):
@@ -52,6 +55,8 @@ class CorrectionForm(forms.Form):
         label="更正分值",
         max_digits=7,
         decimal_places=2,
+        min_value=-MAX_CORRECTION_POINTS,
+        max_value=MAX_CORRECTION_POINTS,
         help_text="加分填正数，减分填负数（如 -2），最多两位小数。",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "如 -2 或 3.5"}),
     )

@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 
 from core.forms import CleanCharField
+from scoring.forms import MAX_ITEM_POINTS, POINTS_ERRORS
 from scoring.models import RuleItem
 
 
@@ -83,13 +84,20 @@ class BranchItemForm(forms.Form):
     )
     name = CleanCharField(label="项目名称", max_length=200)
     points_min = forms.DecimalField(
-        label="分值（下限）", max_digits=7, decimal_places=2, min_value=Decimal("0.01")
+        label="分值（下限）",
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
+        error_messages=POINTS_ERRORS,
     )
     points_max = forms.DecimalField(
         label="分值（上限）",
         max_digits=7,
         decimal_places=2,
         min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
+        error_messages=POINTS_ERRORS,
         help_text="固定分值的项目，上下限填同一个数。",
     )
     unit = CleanCharField(

@@ -34,6 +34,10 @@ from scoring.models import (
 )
 
 DEFAULT_RULES_FILE = Path(settings.BASE_DIR) / "fixtures" / "default_rules.json"
+# One correction entry fixes one mistake: the largest item is worth 10 points, a whole year's
+# base share 88. More than 100 either way is a typing error (one zero too many), not a fix.
+MAX_CORRECTION_POINTS = Decimal(100)
+MSG_CORRECTION_TOO_LARGE = "每条更正不能超过 ±100 分，请核对；确需更多请分条登记。"
 
 
 # --- Step 1: rule sets ------------------------------------------------------------------------
@@ -559,6 +563,10 @@ def correction_record(
         raise ValidationError("该月尚未结账：请直接在月度审议中处理，无需更正。")
     if not points:
         raise ValidationError({"points": "更正分值不能为 0。"})
+    if not -MAX_CORRECTION_POINTS <= points <= MAX_CORRECTION_POINTS:
+        raise ValidationError({"points": MSG_CORRECTION_TOO_LARGE})
+    if points.as_tuple().exponent < -2:
+        raise ValidationError({"points": "更正分值最多保留两位小数。"})
     if not reason.strip():
         raise ValidationError({"reason": "请写明更正理由。"})
     if not member.roll_periods.filter(branch=branch).exists():
