@@ -150,6 +150,8 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
+# Where `manage.py backup` writes its archives unless given --output (README: Backups).
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 
 # Uploads: rosters and photos are at most 5 MB; anything larger is refused before parsing.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
