@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.forms import CleanCharField
 from evaluations.models import Appeal, Appraisal, FollowUp
+from evaluations.services import MAX_BALLOTS, MAX_MEMBERS
 from members.forms import DATE_INPUT
 
 CONFIRM_FORM_ID = "confirm-form"
@@ -49,7 +51,7 @@ class PlainTextInput(_PlainInput, forms.TextInput):
 _COUNT_ERRORS = {
     "min_value": "票数不能为负数。",
     "invalid": "票数须为整数。",
-    "max_value": "票数过大，请核对。",
+    "max_value": f"票数过大（每类不超过 {MAX_BALLOTS} 张），请核对。",
 }
 
 
@@ -64,14 +66,22 @@ class ConfirmForm(forms.Form):
     members_expected = forms.IntegerField(
         label="应到党员（人）",
         min_value=1,
-        max_value=9999,
-        error_messages={"min_value": "应到人数须大于 0。"},
+        max_value=MAX_MEMBERS,
+        error_messages={
+            "min_value": "应到人数须大于 0。",
+            "max_value": f"应到人数不能超过 {MAX_MEMBERS} 人，请核对。",
+            "invalid": "请输入整数。",
+        },
     )
     members_present = forms.IntegerField(
         label="实到党员（人）",
         min_value=0,
-        max_value=9999,
-        error_messages={"min_value": "实到人数不能为负数。"},
+        max_value=MAX_MEMBERS,
+        error_messages={
+            "min_value": "实到人数不能为负数。",
+            "max_value": f"实到人数不能超过 {MAX_MEMBERS} 人，请核对。",
+            "invalid": "请输入整数。",
+        },
     )
 
     def __init__(self, *args, members, **kwargs):
@@ -83,7 +93,7 @@ class ConfirmForm(forms.Form):
                 required=False,
                 widget=PlainCheckboxInput(attrs={"form": CONFIRM_FORM_ID}),
             )
-            self.fields[f"reason_{member.pk}"] = forms.CharField(
+            self.fields[f"reason_{member.pk}"] = CleanCharField(
                 label=f"{member.name}暂缓原因",
                 required=False,
                 max_length=300,
@@ -135,9 +145,10 @@ class ReviewForm(forms.Form):
         choices=[(APPROVE, "审核通过"), (RETURN, "退回修改")],
         error_messages={"required": "请选择“审核通过”或“退回修改”。"},
     )
-    comment = forms.CharField(
+    comment = CleanCharField(
         label="审核意见",
         required=False,
+        multiline=True,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="审核通过时可不填；退回时必须写明需要修改的内容。",
@@ -158,9 +169,13 @@ class AppraisalMeetingForm(forms.Form):
         label="参加测评党员人数",
         required=False,
         min_value=1,
-        max_value=9999,
+        max_value=MAX_MEMBERS,
         help_text="录入票数时必填：每名党员的总票数不能多于参加测评的人数。",
-        error_messages={"min_value": "参加测评人数须大于 0。"},
+        error_messages={
+            "min_value": "参加测评人数须大于 0。",
+            "max_value": f"参加测评人数不能超过 {MAX_MEMBERS} 人，请核对。",
+            "invalid": "请输入整数。",
+        },
     )
 
 
@@ -175,29 +190,49 @@ class AppraisalRowForm(forms.Form):
         label="评议得分",
         required=False,
         max_digits=6,
-        error_messages={"invalid": "请输入数字，例如 18.5。"},
+        # The rule set's maximum (20 by default) is checked by the service; this only keeps
+        # absurd values out.
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "invalid": "请输入数字，例如 18.5。",
+            "min_value": "评议得分不能为负数。",
+            "max_value": "评议得分过大，请核对。",
+        },
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 5}),
     )
     excellent = forms.IntegerField(
-        label="优秀票", required=False, min_value=0, max_value=99999, error_messages=_COUNT_ERRORS
+        label="优秀票",
+        required=False,
+        min_value=0,
+        max_value=MAX_BALLOTS,
+        error_messages=_COUNT_ERRORS,
     )
     qualified = forms.IntegerField(
-        label="合格票", required=False, min_value=0, max_value=99999, error_messages=_COUNT_ERRORS
+        label="合格票",
+        required=False,
+        min_value=0,
+        max_value=MAX_BALLOTS,
+        error_messages=_COUNT_ERRORS,
     )
     basic = forms.IntegerField(
         label="基本合格票",
         required=False,
         min_value=0,
-        max_value=99999,
+        max_value=MAX_BALLOTS,
         error_messages=_COUNT_ERRORS,
     )
     unqualified = forms.IntegerField(
-        label="不合格票", required=False, min_value=0, max_value=99999, error_messages=_COUNT_ERRORS
+        label="不合格票",
+        required=False,
+        min_value=0,
+        max_value=MAX_BALLOTS,
+        error_messages=_COUNT_ERRORS,
     )
     source = forms.ChoiceField(
         label="评议来源", required=False, choices=Appraisal.Source.choices, initial="branch"
     )
-    source_organisation = forms.CharField(label="现居住地党组织", required=False, max_length=100)
+    source_organisation = CleanCharField(label="现居住地党组织", required=False, max_length=100)
 
     BALLOTS = ("excellent", "qualified", "basic", "unqualified")
 
@@ -278,13 +313,14 @@ class FollowUpForm(forms.Form):
     )
     kind = forms.ChoiceField(label="类型", choices=FollowUp.Kind.choices)
     date = forms.DateField(label="日期", widget=DATE_INPUT)
-    who = forms.CharField(
+    who = CleanCharField(
         label="谈话人 / 决定机关",
         max_length=100,
         help_text="谈心谈话写谈话人；组织处置写决定机关。",
     )
-    notes = forms.CharField(
+    notes = CleanCharField(
         label="情况记录",
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="谈话内容、处理决定（如限期改正、劝退、除名）或推荐情况。",
     )
@@ -305,8 +341,9 @@ class FollowUpForm(forms.Form):
 class AppealForm(forms.Form):
     year = forms.IntegerField(label="申诉的年度", min_value=2000, max_value=2100)
     received_on = forms.DateField(label="收到日期", widget=DATE_INPUT)
-    content = forms.CharField(
+    content = CleanCharField(
         label="申诉内容",
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="党员对评定等次有异议的理由和诉求（党员权利保障条例第十三条）。",
     )
@@ -331,8 +368,9 @@ class AppealDecisionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "请选择处理结果。"},
     )
-    decision = forms.CharField(
+    decision = CleanCharField(
         label="处理意见",
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="更正等次的，写明更正后的等次和理由；支部据此登记更正并重新提交评定。",
     )

@@ -11,6 +11,7 @@ import re
 from django import forms
 from django.utils import timezone
 
+from core.forms import CleanCharField
 from members.forms import DATE_INPUT
 
 DEFAULT_OBJECTION_CHANNEL = "对公示内容如有异议，请在公示期内向村党支部书记或乡镇党委组织委员反映。"
@@ -22,8 +23,9 @@ MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 
 class NoticeCreateForm(forms.Form):
-    objection_channel = forms.CharField(
+    objection_channel = CleanCharField(
         label="异议反映方式",
+        multiline=True,
         max_length=300,
         initial=DEFAULT_OBJECTION_CHANNEL,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -56,26 +58,32 @@ class NoticePublishForm(forms.Form):
 class ObjectionForm(forms.Form):
     received_on = forms.DateField(label="收到日期", widget=DATE_INPUT)
     anonymous = forms.BooleanField(label="匿名反映", required=False)
-    raised_by = forms.CharField(
+    raised_by = CleanCharField(
         label="反映人",
         max_length=50,
         required=False,
         help_text="匿名反映的不填。",
     )
-    content = forms.CharField(
-        label="异议内容", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    content = CleanCharField(
+        label="异议内容",
+        max_length=2000,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class ObjectionAnswerForm(forms.Form):
-    answer = forms.CharField(
-        label="答复", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    answer = CleanCharField(
+        label="答复", max_length=2000, multiline=True, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class ObjectionResolveForm(forms.Form):
-    resolution = forms.CharField(
-        label="办结情况", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    resolution = CleanCharField(
+        label="办结情况",
+        max_length=2000,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

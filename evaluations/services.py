@@ -40,6 +40,11 @@ from scoring import engine, ledger
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 from scoring.periods import QUARTERS, period_months
 
+# Sanity bounds for typed counts: a branch has at most a few hundred members (the whole county
+# 4,538), so more than these is a typing error, never a real meeting.
+MAX_MEMBERS = 10_000  # members expected / present at a meeting
+MAX_BALLOTS = 1_000  # ballots of one kind for one member
+
 # --- Computing a period's figures --------------------------------------------------------------
 
 
@@ -232,6 +237,10 @@ def assessment_confirm(
         raise ValidationError({"members_present": "实到人数不能多于应到人数。"})
     if members_expected <= 0:
         raise ValidationError({"members_expected": "应到人数须大于 0。"})
+    if members_present < 0:
+        raise ValidationError({"members_present": "实到人数不能为负数。"})
+    if members_expected > MAX_MEMBERS:
+        raise ValidationError({"members_expected": f"应到人数不能超过 {MAX_MEMBERS} 人，请核对。"})
     if meeting_date > timezone.localdate():
         raise ValidationError({"meeting_date": "会议日期不能晚于今天。"})
     last_month = period_months(assessment.period)[-1]
@@ -360,6 +369,8 @@ def appraisal_record(
     if ballots is not None:
         if any(count < 0 for count in ballots):
             raise ValidationError({"ballots": "票数不能为负数。"})
+        if any(count > MAX_BALLOTS for count in ballots):
+            raise ValidationError({"ballots": f"每类票数不能超过 {MAX_BALLOTS} 张，请核对。"})
         if sum(ballots) == 0:
             raise ValidationError({"ballots": "四类票数不能全部为 0。"})
         if present is not None and sum(ballots) > present:

@@ -129,7 +129,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins: 5 failures for one user name from one address lock that pair for 30 minutes.
+# Failed logins: 5 failures for one user name from one address lock that pair for 30 minutes,
+# so someone guessing a password from elsewhere never locks the real user out. Behind a reverse
+# proxy the address is the client's from X-Forwarded-For, believed only as far as the proxies we
+# run (TRUSTED_PROXY_COUNT, see core/net.py); otherwise every login would share the proxy's.
+# django-ipware (axes' optional resolver) is not installed: the rule is these few lines.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -159,6 +165,8 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
+# Where `manage.py backup` writes its archives unless given --output (README: Backups).
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 
 # Uploads: rosters and photos are at most 5 MB; anything larger is refused before parsing.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

@@ -7,9 +7,11 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from core.forms import CleanCharField
 from members.contact import validate_phone
 from members.idcard import age_on, validate_id_number
-from members.models import Branch, Category, Gender, Member
+from members.models import Branch, Category, Gender, Member, Official
+from members.scope import MSG_REGISTERED_ELSEWHERE, registered_elsewhere_message
 
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -56,7 +58,19 @@ def check_member_particulars(cleaned: dict, add_error) -> None:
             add_error("joined_party", "入党时应年满十八周岁，请核对入党日期和身份证号。")
 
 
+def clean_person_name(value: str) -> str:
+    """A member's name as stored: no spaces inside (people pad two-character names, "王  芳")."""
+    return value.replace(" ", "").replace("\u3000", "")
+
+
 class MemberForm(forms.ModelForm):
+    """Add or edit a member. ``branch`` is the roster the member is (to be) on and ``viewer`` the
+    official typing: an ID number already registered is reported as on this roster, or as
+    registered elsewhere without saying where (the county admin is told where, in their county).
+    """
+
+    name = CleanCharField(label="姓名", max_length=30)
+    notes = CleanCharField(label="备注", max_length=200, required=False)
     birth_date = forms.DateField(
         label="出生日期",
         required=False,
@@ -87,11 +101,18 @@ class MemberForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"inputmode": "tel"}),
         }
         error_messages = {
-            "id_number": {"unique": "该身份证号已登记在系统中（可能在其他党支部），请核对。"},
+            # Only reached when two people register the same number at the same moment; the
+            # usual case is answered in clean() below, and neither names another branch.
+            "id_number": {"unique": MSG_REGISTERED_ELSEWHERE},
         }
 
+    def __init__(self, *args, branch: Branch | None = None, viewer: Official | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.branch = branch if branch is not None else getattr(self.instance, "branch", None)
+        self.viewer = viewer
+
     def clean_name(self):
-        name = self.cleaned_data["name"].strip().replace(" ", "").replace("\u3000", "")
+        name = clean_person_name(self.cleaned_data["name"])
         if not name:
             raise forms.ValidationError("请填写姓名。")
         return name
@@ -110,7 +131,26 @@ class MemberForm(forms.ModelForm):
         # Normalising the ID number here, before the model's unique check runs, means
         # "１４１…" typed in full width is caught when "141…" is already registered.
         check_member_particulars(cleaned, self.add_error)
+        if "id_number" not in self.errors and cleaned.get("id_number"):
+            self._check_not_registered(cleaned["id_number"])
         return cleaned
+
+    def _check_not_registered(self, number: str) -> None:
+        """An error on the ID number if another member has it (the model's unique check then
+        does not run: Django skips it for a field that already has an error)."""
+        existing = (
+            Member.objects.filter(id_number=number)
+            .exclude(pk=self.instance.pk)
+            .select_related("branch__township")
+            .first()
+        )
+        if existing is None:
+            return
+        if self.branch is not None and existing.branch_id == self.branch.pk:
+            message = f"该身份证号已在本支部登记（{existing.name}），请勿重复登记。"
+        else:
+            message = registered_elsewhere_message(self.viewer, existing.branch)
+        self.add_error("id_number", message)
 
 
 class MemberCreateForm(MemberForm):
@@ -132,8 +172,8 @@ class MemberCreateForm(MemberForm):
 class CategoryChangeForm(forms.Form):
     category = forms.ChoiceField(label="新类别", choices=Category.choices)
     effective_from = MonthField(label="自何月起生效")
-    reason = forms.CharField(
-        label="变更原因", max_length=200, widget=forms.Textarea(attrs={"rows": 2})
+    reason = CleanCharField(
+        label="变更原因", max_length=200, multiline=True, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -144,7 +184,7 @@ class TransferForm(forms.Form):
     date = forms.DateField(
         label="转出日期", widget=DATE_INPUT, help_text="该月仍计入本支部，次月起计入转入支部。"
     )
-    reason = forms.CharField(label="原因", max_length=200)
+    reason = CleanCharField(label="原因", max_length=200)
 
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,7 +198,7 @@ class LeaveForm(forms.Form):
         choices=[c for c in Member.Status.choices if c[0] != Member.Status.ACTIVE],
     )
     date = forms.DateField(label="日期", widget=DATE_INPUT, help_text="该月为最后一个在册月份。")
-    reason = forms.CharField(label="说明", max_length=200)
+    reason = CleanCharField(label="说明", max_length=200)
 
     def clean_date(self):
         date = self.cleaned_data["date"]

@@ -13,13 +13,19 @@ No request or response here. The flow is:
 
 An ID number already on this branch's roster updates that member; an unknown one adds a member
 from the first day of the current month; one registered in another branch is an error (that is
-a transfer, 组织关系转接, not an import).
+a transfer, 组织关系转接, not an import) that says "elsewhere" and nothing more (DOMAIN.md §5).
+
+Files come from villages, not only from the template: a title row or two above the header,
+other words for the headers (公民身份号码, 入党年月, 人员类别…), a header split over two rows
+with merged cells, a 序号 column, pre-numbered empty rows, a footer (填表人、审核人、制表日期,
+合计) and dates written every way (1976年9月, 1976.09, Excel date numbers). All of these read.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -33,11 +39,21 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from core.text import clean_text
 from core.xlsx import Column, XlsxExporter, safe_text
 from members import services
 from members.contact import MSG_BAD_PHONE, validate_phone
 from members.idcard import age_on, mask_id_number, validate_id_number
-from members.models import Branch, Category, CategoryChange, Gender, Member, first_of_month
+from members.models import (
+    Branch,
+    Category,
+    CategoryChange,
+    Gender,
+    Member,
+    Official,
+    first_of_month,
+)
+from members.scope import registered_elsewhere_message
 
 __all__ = [
     "IMPORT_REASON",
@@ -55,6 +71,8 @@ TEMPLATE_HEADERS = ["姓名", "性别", "身份证号", "联系电话", "入党�
 REQUIRED_HEADERS = ["姓名", "身份证号", "入党日期", "类别"]
 # Headers people write in their own spreadsheets, read as the template's.
 HEADER_ALIASES = {
+    "名字": "姓名",
+    "党员姓名": "姓名",
     "身份证号码": "身份证号",
     "公民身份号码": "身份证号",
     "身份证": "身份证号",
@@ -64,8 +82,29 @@ HEADER_ALIASES = {
     "手机号码": "联系电话",
     "联系方式": "联系电话",
     "入党时间": "入党日期",
+    "入党年月": "入党日期",
     "党员类别": "类别",
+    "人员类别": "类别",
 }
+# A row below the members that starts with one of these, and has no ID number, is the sheet's
+# footer (signatures, dates, totals), not a member; so is every row after it without an ID.
+FOOTER_WORDS = (
+    "填表人",
+    "填报人",
+    "审核人",
+    "制表人",
+    "制表日期",
+    "填表日期",
+    "填报日期",
+    "合计",
+    "总计",
+    "小计",
+    "负责人",
+    "联系人",
+)
+# Something that looks like an ID number anywhere in a row: 14 or more digits (full width too).
+_ID_LIKE = re.compile(r"\d{14,}")
+_BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 IMPORT_REASON = "名册导入"
 TEMPLATE_ROWS = 1000  # rows pre-formatted as text in the template
 
@@ -96,7 +135,6 @@ MSG_BOMB = "文件解压后异常庞大（可能是恶意构造的压缩文件�
 MSG_NO_DATA = "表格中没有党员数据：表头下面是空的"
 
 PARTY_FOUNDED = datetime.date(1921, 7, 1)
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ACTION_LABELS = {CREATE: "新增", UPDATE: "更新", UNCHANGED: "无变化", ERROR: "错误"}
@@ -137,7 +175,8 @@ INSTRUCTIONS = [
     (
         "入党日期",
         "必填",
-        "如 2001-07-01、2001/7/1、2001.07.01 或 2001年7月1日。入党时应年满十八周岁。",
+        "如 2001-07-01、2001/7/1、2001.07.01 或 2001年7月1日；只有年月的可写 2001年7月 或 "
+        "2001.07，按当月1日登记。入党时应年满十八周岁。",
     ),
     (
         "类别",
@@ -155,7 +194,8 @@ GENERAL_NOTES = [
     "身份证号已登记在其他党支部的，不能导入，请走组织关系转接。",
     "上传后系统逐行检查，列出新增、更新、无变化和错误；有任何错误时不导入任何数据，"
     "改正后重新上传即可。",
-    "只读取第一个工作表；请不要修改表头，空行会被跳过。",
+    "只读取第一个工作表；表头上方的标题行、空行，以及表尾的填表人、审核人、制表日期、合计等行"
+    "会被跳过。",
 ]
 
 
@@ -260,6 +300,8 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
 # ---------------------------------------------------------------------------------------------
 # 3. Parsing into a preview
 
+MSG_MONTH_ONLY = "入党日期只有年月，按当月1日登记"
+
 
 @dataclass
 class RowResult:
@@ -268,11 +310,13 @@ class RowResult:
     action: str = CREATE
     errors: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how a value was read, for the preview
     cleaned: dict[str, Any] = field(default_factory=dict)
     id_text: str = ""  # the ID as typed (normalised when valid): shown masked only
     member_id: int | None = None  # the existing member an update applies to
     updates: dict[str, Any] = field(default_factory=dict)  # for services.member_update
     new_category: str | None = None  # for services.category_change
+    joined_month_only: bool = False  # the file gave the year and month of joining only
 
     @property
     def masked_id(self) -> str:
@@ -290,6 +334,7 @@ class RowResult:
 class RosterPreview:
     branch_id: int
     rows: list[RowResult]
+    skipped: list[int] = field(default_factory=list)  # footer rows and repeated headers
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
@@ -324,29 +369,41 @@ class RosterPreview:
         return digest.hexdigest()[:32]
 
 
-def parse_roster(file, branch: Branch) -> RosterPreview:
+@dataclass
+class _Sheet:
+    header_row: int
+    columns: dict[str, int]  # template header → column index
+    rows: list[tuple[int, tuple]]  # (row number, values) of the member rows
+    skipped: list[int]  # row numbers of footer rows and repeated header rows
+
+
+def parse_roster(file, branch: Branch, *, viewer: Official | None = None) -> RosterPreview:
     """Read the first sheet of ``file`` (already through ``check_upload``) against ``branch``.
+
+    ``viewer`` is the official importing: a county admin is told which branch of their county
+    already has an ID number; everyone else only that it is registered elsewhere.
 
     Raises ValueError for a problem with the whole file (not a workbook, no header row, no data,
     too many rows); problems with single rows are in the rows' ``errors``.
     """
     today = timezone.localdate()
-    _header_row, columns, rows = _read_sheet(file)
-    if not rows:
+    sheet = _read_sheet(file)
+    if not sheet.rows:
         raise ValueError(MSG_NO_DATA)
-    if len(rows) > MAX_ROWS:
+    if len(sheet.rows) > MAX_ROWS:
         raise ValueError(f"一次最多导入 {MAX_ROWS} 行，请分成几个文件上传")
-    results = [_parse_row(number, values, columns, today) for number, values in rows]
+    results = [_parse_row(number, values, sheet.columns, today) for number, values in sheet.rows]
     _mark_duplicates(results)
-    _compare_with_database(results, branch, today)
+    _compare_with_database(results, branch, today, viewer)
     for row in results:
         if row.errors:
             row.action = ERROR
-    return RosterPreview(branch_id=branch.pk, rows=results)
+    return RosterPreview(branch_id=branch.pk, rows=results, skipped=sheet.skipped)
 
 
-def _read_sheet(file) -> tuple[int, dict[str, int], list[tuple[int, tuple]]]:
-    """(header row number, {header: column index}, [(row number, values)] of non-blank rows)."""
+def _read_sheet(file) -> _Sheet:
+    """Find the header (in the first HEADER_SEARCH_ROWS rows), then the member rows below it:
+    blank rows, repeated headers and the footer are left out."""
     file.seek(0)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True, keep_links=False)
@@ -356,8 +413,10 @@ def _read_sheet(file) -> tuple[int, dict[str, int], list[tuple[int, tuple]]]:
         if not workbook.worksheets:
             raise ValueError(MSG_NOT_WORKBOOK)
         sheet = workbook.worksheets[0]
-        header_row, columns = None, {}
+        header_row, columns, previous = None, {}, ()
         rows: list[tuple[int, tuple]] = []
+        skipped: list[int] = []
+        in_footer = False
         for number, values in enumerate(
             sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1
         ):
@@ -365,13 +424,33 @@ def _read_sheet(file) -> tuple[int, dict[str, int], list[tuple[int, tuple]]]:
                 found = _header_columns(values)
                 if "姓名" in found and "身份证号" in found:
                     header_row, columns = number, found
+                    # A header over two rows: a merged cell leaves its word in the row above.
+                    _add_headers(columns, _header_columns(previous))
                 elif number >= HEADER_SEARCH_ROWS:
                     break
+                elif not _is_blank(values):
+                    previous = values
                 continue
-            if not _is_blank(values):
-                rows.append((number, values))
-                if len(rows) > MAX_ROWS:
-                    break
+            if number == header_row + 1 and _is_sub_header(values, columns):
+                # ... or in the row below, under a merged group label ("联系方式" over
+                # "手机号"), while the cells merged down from the header row are empty here.
+                _add_headers(columns, _header_columns(values))
+                continue
+            if _is_blank(values, columns):
+                continue
+            has_id = _has_id_number(values)
+            if not has_id:
+                found = _header_columns(values)
+                if "姓名" in found and "身份证号" in found:  # the header again, page by page
+                    skipped.append(number)
+                    continue
+                if in_footer or _is_footer(values):
+                    in_footer = True
+                    skipped.append(number)
+                    continue
+            rows.append((number, values))
+            if len(rows) > MAX_ROWS:
+                break
     except Exception as error:  # including defusedxml's refusals
         raise ValueError(MSG_NOT_WORKBOOK) from error
     finally:
@@ -388,7 +467,14 @@ def _read_sheet(file) -> tuple[int, dict[str, int], list[tuple[int, tuple]]]:
         raise ValueError(
             f"表头（第 {header_row} 行）缺少{names}列。请使用导入模板，表头为：{wanted}"
         )
-    return header_row, columns, rows
+    return _Sheet(header_row=header_row, columns=columns, rows=rows, skipped=skipped)
+
+
+def _header_text(value: Any) -> str:
+    """A header cell as a bare word: "＊身份证\\n号码（18位）：" → "身份证号码"."""
+    text = unicodedata.normalize("NFKC", value)
+    text = _BRACKETED.sub("", "".join(ch for ch in text if not ch.isspace()))
+    return text.strip("*＊:：")
 
 
 def _header_columns(values: tuple) -> dict[str, int]:
@@ -396,16 +482,56 @@ def _header_columns(values: tuple) -> dict[str, int]:
     for index, value in enumerate(values):
         if not isinstance(value, str):
             continue
-        text = unicodedata.normalize("NFKC", value)
-        text = "".join(ch for ch in text if not ch.isspace()).strip("*＊:：")
+        text = _header_text(value)
         text = HEADER_ALIASES.get(text, text)
         if text in TEMPLATE_HEADERS and text not in columns:
             columns[text] = index
     return columns
 
 
-def _is_blank(values: tuple) -> bool:
+def _add_headers(columns: dict[str, int], more: dict[str, int]) -> None:
+    taken = set(columns.values())
+    for header, index in more.items():
+        if header not in columns and index not in taken:
+            columns[header] = index
+            taken.add(index)
+
+
+def _is_blank(values: tuple, columns: dict[str, int] | None = None) -> bool:
+    """No value in the row (or, once the header is known, in any column that is read: a 序号
+    column numbered down to row 100 does not make empty rows into members)."""
+    if columns is not None:
+        values = tuple(values[i] for i in columns.values() if i < len(values))
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
+
+
+def _is_sub_header(values: tuple, columns: dict[str, int]) -> bool:
+    if _has_id_number(values):
+        return False
+    return bool(_header_columns(values)) or _cell(values, columns, "姓名") is None
+
+
+def _has_id_number(values: tuple) -> bool:
+    for value in values:
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int | float):
+            if abs(value) >= 1e13:  # an ID number Excel turned into a number
+                return True
+        elif isinstance(value, str):
+            text = unicodedata.normalize("NFKC", value)
+            if _ID_LIKE.search("".join(ch for ch in text if not ch.isspace())):
+                return True
+    return False
+
+
+def _is_footer(values: tuple) -> bool:
+    for value in values:
+        if isinstance(value, str):
+            text = "".join(ch for ch in unicodedata.normalize("NFKC", value) if not ch.isspace())
+            if text.lstrip("*＊").startswith(FOOTER_WORDS):
+                return True
+    return False
 
 
 def _cell(values: tuple, columns: dict[str, int], header: str) -> Any:
@@ -419,8 +545,10 @@ def _cell(values: tuple, columns: dict[str, int], header: str) -> Any:
 
 
 def _shown(value: Any) -> str:
-    """A cell value quoted back to the user in a message (short, one line)."""
-    text = str(value).strip().replace("\n", " ")
+    """A cell value quoted back to the user in a message (short, one line, nothing hidden)."""
+    text = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(value).strip()
+    ).strip()
     return text if len(text) <= 20 else text[:20] + "…"
 
 
@@ -428,10 +556,17 @@ def _parse_row(number: int, values: tuple, columns: dict, today: datetime.date) 
     def get(header):
         return _cell(values, columns, header)
 
-    name = "" if get("姓名") is None else str(get("姓名")).strip()
-    name = name.replace(" ", "").replace("\u3000", "")
-    row = RowResult(row_number=number, name=name)
+    row = RowResult(row_number=number, name="")
     data = row.cleaned
+    raw_name = get("姓名")
+    name = ""
+    if raw_name is not None:
+        try:
+            name = clean_text(str(raw_name), label="姓名").replace(" ", "")
+        except ValidationError as error:
+            row.error(error.messages[0])
+            name = _shown(raw_name).replace(" ", "")
+    row.name = name
     if not name:
         row.error("未填写姓名")
     elif len(name) > 30:
@@ -474,22 +609,7 @@ def _parse_row(number: int, values: tuple, columns: dict, today: datetime.date) 
     if raw_joined is None:
         row.error("未填写入党日期")
     else:
-        joined = _parse_date(raw_joined)
-        if joined is None:
-            row.error(
-                f"入党日期“{_shown(raw_joined)}”无法识别，请写成 2001-07-01 或 2001年7月1日 的样式"
-            )
-        elif joined > today:
-            row.error("入党日期不能晚于今天")
-        elif joined < PARTY_FOUNDED:
-            row.error("入党日期早于1921年7月1日，请核对")
-        elif info is not None and age_on(info.birth_date, joined) < 18:
-            row.error(
-                f"入党时应年满十八周岁（按身份证号，入党时为"
-                f"{max(age_on(info.birth_date, joined), 0)}周岁），请核对入党日期和身份证号"
-            )
-        else:
-            data["joined_party"] = joined
+        _parse_joined(row, raw_joined, info, today)
 
     raw_category = get("类别")
     if raw_category is not None:
@@ -501,11 +621,48 @@ def _parse_row(number: int, values: tuple, columns: dict, today: datetime.date) 
 
     raw_notes = get("备注")
     if raw_notes is not None:
-        notes = str(raw_notes).strip()
-        if len(notes) > 200:
-            row.error("备注不能超过200字")
-        data["notes"] = notes
+        # A line break inside a cell (Alt+Enter) is common and harmless: it becomes a space.
+        text = " ".join(str(raw_notes).splitlines())
+        try:
+            notes = clean_text(text, label="备注")
+        except ValidationError as error:
+            row.error(error.messages[0])
+        else:
+            if len(notes) > 200:
+                row.error("备注不能超过200字")
+            data["notes"] = notes
     return row
+
+
+def _parse_joined(row: RowResult, raw: Any, info, today: datetime.date) -> None:
+    try:
+        parsed = _parse_date(raw)
+    except AmbiguousMonth:
+        row.error(
+            f"入党日期“{_shown(raw)}”无法确定是1月还是10月（Excel 把 1976.10 存成了 1976.1），"
+            "请把该列设为文本格式后写成 1976.10 或 1976.01，或写成 1976年10月"
+        )
+        return
+    if parsed is None:
+        row.error(
+            f"入党日期“{_shown(raw)}”无法识别，请写成 2001-07-01、2001年7月1日 或 2001年7月 的样式"
+        )
+        return
+    joined, month_only = parsed
+    if joined > today:
+        row.error("入党日期不能晚于今天")
+    elif joined < PARTY_FOUNDED:
+        row.error("入党日期早于1921年7月1日，请核对")
+    elif info is not None and age_on(info.birth_date, joined) < 18:
+        row.error(
+            f"入党时应年满十八周岁（按身份证号，入党时为"
+            f"{max(age_on(info.birth_date, joined), 0)}周岁），请核对入党日期和身份证号"
+        )
+    else:
+        row.cleaned["joined_party"] = joined
+        row.joined_month_only = month_only
+        if month_only:
+            row.notes.append(MSG_MONTH_ONLY)
 
 
 def _parse_gender(value: Any) -> str | None:
@@ -521,33 +678,74 @@ def _parse_category(value: Any) -> str | None:
     return text if text in Category.values else None
 
 
-def _parse_date(value: Any) -> datetime.date | None:
-    """A real Excel date, an Excel date serial, 20010701, or text in one of DATE_FORMATS."""
+class AmbiguousMonth(ValueError):
+    """A number like 1976.1: Excel drops the trailing zero of 1976.10, so the month is 1 or 10."""
+
+
+# 2001-07-01, 2001/7/1, 2001.7.1, 2001年7月1日 (and mixed separators); 2001-07, 2001年7月, …
+_FULL_DATE = re.compile(r"(\d{4})(?:年|[-/.])(\d{1,2})(?:月|[-/.])(\d{1,2})日?")
+_YEAR_MONTH = re.compile(r"(\d{4})(?:年|[-/.])(\d{1,2})月?(?:份)?")
+_DIGITS_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")  # 20010701
+_DIGITS_MONTH = re.compile(r"(\d{4})(\d{2})")  # 200107
+
+
+def _parse_date(value: Any) -> tuple[datetime.date, bool] | None:
+    """(date, whether only the year and month were given), or None if it is not a date.
+
+    Reads a real Excel date, an Excel date serial whose format was lost, 20010701 or 200107
+    typed as a number, 2001.07 or 2001.7 typed as a number (2001.1 raises AmbiguousMonth), and
+    text such as 2001-07-01, 2001/7/1, 2001.7.1, 2001年7月1日, 20010701, 2001年7月, 2001.07,
+    2001-07, 2001/7 or 200107 (full-width digits too). A year and month alone is the 1st.
+    """
     if isinstance(value, datetime.datetime):
-        return value.date()
+        return value.date(), False
     if isinstance(value, datetime.date):
-        return value
+        return value, False
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        if float(value).is_integer() and 10_000_000 <= value <= 99_999_999:
-            value = str(int(value))  # 20010701 typed as a number
-        elif 7_000 <= value < 2_958_466:  # an Excel date serial (1919 on) whose format was lost
-            try:
-                return from_excel(value).date()
-            except (ValueError, OverflowError):
-                return None
-        else:
-            return None
+        return _parse_date_number(value)
     text = unicodedata.normalize("NFKC", str(value))
     text = "".join(ch for ch in text if not ch.isspace())
-    formats = ("%Y%m%d",) if len(text) == 8 and text.isdigit() else DATE_FORMATS
-    for date_format in formats:
-        try:
-            return datetime.datetime.strptime(text, date_format).date()
-        except ValueError:
-            continue
+    for pattern, month_only in (
+        (_FULL_DATE, False),
+        (_DIGITS_DATE, False),
+        (_YEAR_MONTH, True),
+        (_DIGITS_MONTH, True),
+    ):
+        match = pattern.fullmatch(text)
+        if match:
+            return _make_date(*match.groups(), month_only=month_only)
     return None
+
+
+def _parse_date_number(value: int | float) -> tuple[datetime.date, bool] | None:
+    if float(value).is_integer():
+        digits = str(int(value))
+        if len(digits) in (6, 8):  # 200107 or 20010701 typed as a number
+            return _parse_date(digits)
+    elif 1900 <= value < 2100:  # 2001.07 or 2001.7 typed in a cell formatted as a number
+        year, fraction = repr(float(value)).split(".")
+        if fraction == "1":
+            raise AmbiguousMonth(value)
+        if len(fraction) > 2:
+            return None
+        return _make_date(year, fraction, month_only=True)
+    if 7_000 <= value < 2_958_466:  # an Excel date serial (1919 on) whose format was lost
+        try:
+            return from_excel(value).date(), False
+        except (ValueError, OverflowError):
+            return None
+    return None
+
+
+def _make_date(
+    year: str, month: str, day: str = "1", *, month_only: bool
+) -> tuple[datetime.date, bool] | None:
+    try:
+        return datetime.date(int(year), int(month), int(day)), month_only
+    except ValueError:
+        return None
 
 
 def _mark_duplicates(rows: list[RowResult]) -> None:
@@ -565,8 +763,14 @@ def _mark_duplicates(rows: list[RowResult]) -> None:
             first_row[number] = row
 
 
-def _compare_with_database(rows: list[RowResult], branch: Branch, today: datetime.date) -> None:
-    """Decide create / update / unchanged with two queries, whatever the number of rows."""
+def _compare_with_database(
+    rows: list[RowResult], branch: Branch, today: datetime.date, viewer: Official | None
+) -> None:
+    """Decide create / update / unchanged with two queries, whatever the number of rows.
+
+    A number registered in another branch leaves the row with the "elsewhere" error and nothing
+    else: the other member is not attached to the row, nor compared with it.
+    """
     numbers = [row.cleaned["id_number"] for row in rows if "id_number" in row.cleaned]
     existing = {
         member.id_number: member
@@ -574,7 +778,13 @@ def _compare_with_database(rows: list[RowResult], branch: Branch, today: datetim
             "branch__township"
         )
     }
-    own = [member.pk for member in existing.values() if member.branch_id == branch.pk]
+    elsewhere = {
+        number: registered_elsewhere_message(viewer, member.branch)
+        for number, member in existing.items()
+        if member.branch_id != branch.pk
+    }
+    existing = {number: m for number, m in existing.items() if number not in elsewhere}
+    own = [member.pk for member in existing.values()]
     month = first_of_month(today)
     category_now: dict[int, str] = {}
     changed_this_month: set[int] = set()
@@ -589,18 +799,15 @@ def _compare_with_database(rows: list[RowResult], branch: Branch, today: datetim
             changed_this_month.add(member_id)
 
     for row in rows:
-        member = existing.get(row.cleaned.get("id_number"))
+        number = row.cleaned.get("id_number")
+        if number in elsewhere:
+            row.error(elsewhere[number])
+            continue
+        member = existing.get(number)
         if member is None:
             if "category" not in row.cleaned and not any("类别" in e for e in row.errors):
                 row.error("新党员须填写类别（A、B、C、D）")
             row.action = CREATE
-            continue
-        if member.branch_id != branch.pk:
-            other = member.branch
-            row.error(
-                f"该身份证号已登记在其他党支部（{other.township.name} {other.full_name}），"
-                "如需转入请走组织关系转接"
-            )
             continue
         row.member_id = member.pk
         if member.status != Member.Status.ACTIVE:
@@ -631,13 +838,16 @@ FIELD_LABELS = {
 def _compare_member(row: RowResult, member: Member, category: str | None, month) -> None:
     """Fill ``row.updates`` / ``row.new_category`` / ``row.changes`` for an existing member.
 
-    Blank phone, notes or category in the file mean "keep what is recorded".
+    Blank phone, notes or category in the file mean "keep what is recorded"; so does a joining
+    date given as a year and month when the recorded date is in that month.
     """
     for name, label in FIELD_LABELS.items():
         if name not in row.cleaned:
             continue
         new, old = row.cleaned[name], getattr(member, name)
         if new == old or (name in ("phone", "notes") and new == ""):
+            continue
+        if name == "joined_party" and row.joined_month_only and new == old.replace(day=1):
             continue
         row.updates[name] = new
         row.changes.append(f"{label}：{_display(name, old)} → {_display(name, new)}")

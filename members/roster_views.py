@@ -109,7 +109,7 @@ def roster_template(request, pk):
 
 def roster_import(request, pk):
     branch = get_branch(request, pk)
-    require_roster_manager(request, branch)
+    official = require_roster_manager(request, branch)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if request.method != "POST":
@@ -120,7 +120,7 @@ def roster_import(request, pk):
     upload = form.cleaned_data["file"]
     try:
         roster.check_upload(upload)
-        preview = roster.parse_roster(upload, branch)
+        preview = roster.parse_roster(upload, branch, viewer=official)
     except ValueError as error:
         form.add_error("file", str(error))
         return _render_upload(request, branch, form)
@@ -134,7 +134,7 @@ def roster_import(request, pk):
 
 def roster_import_confirm(request, pk):
     branch = get_branch(request, pk)
-    require_roster_manager(request, branch)
+    official = require_roster_manager(request, branch)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form = RosterConfirmForm(request.POST)
@@ -147,7 +147,7 @@ def roster_import_confirm(request, pk):
     try:
         with default_storage.open(path, "rb") as stored:
             roster.check_upload(stored)
-            preview = roster.parse_roster(stored, branch)
+            preview = roster.parse_roster(stored, branch, viewer=official)
     except ValueError as error:
         default_storage.delete(path)
         messages.error(request, str(error))

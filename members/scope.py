@@ -75,6 +75,24 @@ def require_secretary(request, branch: Branch) -> Official:
     return official
 
 
+MSG_REGISTERED_ELSEWHERE = "该身份证号已在其他党支部登记：如需转入，请联系乡镇办理组织关系转接。"
+
+
+def registered_elsewhere_message(viewer: Official | None, other: Branch) -> str:
+    """What a person typing an ID number learns about the branch it is already registered in.
+
+    Nothing but "elsewhere" (DOMAIN.md §5): not the branch, township or county, which would tell
+    a village where someone lives now. Only the county admin, and only for a branch of their own
+    county, is told where: they arrange the transfer. ``other`` needs its township loaded.
+    """
+    if viewer is not None and viewer.is_county and viewer.county_id == other.township.county_id:
+        return (
+            f"该身份证号已在本县{other.township.name}{other.full_name}登记："
+            "如需转入，请办理组织关系转接。"
+        )
+    return MSG_REGISTERED_ELSEWHERE
+
+
 def only_methods(request, *methods: str) -> HttpResponseNotAllowed | None:
     """Call after the scoped look-up: out of scope is 404 whatever the method, and only then
     does a wrong method get 405 (Django's require_GET would answer 405 first)."""

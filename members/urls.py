@@ -1,9 +1,10 @@
 from django.urls import path
 
-from members import card_link_views, roster_views, views
+from members import account_views, card_link_views, roster_views, views
 
 urlpatterns = [
     path("county/", views.county, name="county"),
+    path("county/logins/", account_views.county_logins, name="county_logins"),
     path("townships/<int:pk>/", views.township, name="township"),
     path("branches/<int:pk>/", views.branch, name="branch"),
     path("branches/<int:pk>/members/new/", views.member_create, name="member_create"),

@@ -126,8 +126,8 @@ def member_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def member_create(request, pk):
     branch = get_branch(request, pk)
-    require_roster_manager(request, branch)
-    form = MemberCreateForm(request.POST or None)
+    official = require_roster_manager(request, branch)
+    form = MemberCreateForm(request.POST or None, branch=branch, viewer=official)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -156,8 +156,8 @@ def member_create(request, pk):
 @require_http_methods(["GET", "POST"])
 def member_edit(request, pk):
     member = get_member(request, pk)
-    require_roster_manager(request, member.branch)
-    form = MemberForm(request.POST or None, instance=member)
+    official = require_roster_manager(request, member.branch)
+    form = MemberForm(request.POST or None, instance=member, branch=member.branch, viewer=official)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in MemberForm.Meta.fields}
         try:

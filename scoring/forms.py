@@ -12,11 +12,23 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
+from core.forms import CleanCharField
+from core.images import reencode_photo
 from members.forms import DATE_INPUT
 from members.models import Member
 from scoring.models import RuleItem
 
-PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+# Form-level bounds only: the item's own range is checked by scoring.services. No item of the
+# catalogue is worth more than 10 points; 100 leaves room for a county's own catalogue.
+MAX_ITEM_POINTS = Decimal(100)
+POINTS_ERRORS = {
+    "invalid": "请输入数字，例如 2 或 3.5。",
+    "min_value": "分值须大于 0。",
+    "max_value": "分值不能超过 100 分，请核对。",
+    "max_digits": "分值过大，请核对。",
+    "max_whole_digits": "分值过大，请核对。",
+    "max_decimal_places": "分值最多保留两位小数。",
+}
 
 
 def member_label(member: Member) -> str:
@@ -27,9 +39,10 @@ def item_label(item: RuleItem) -> str:
     return f"{item.code} {item.name}（{item.points_label}分）"
 
 
-class PickByTextField(forms.CharField):
+class PickByTextField(CleanCharField):
     """A text box that resolves to one object of a known list: by its full label, by a unique
-    exact name, or (for items) by code, case-insensitively."""
+    exact name, or (for items) by code, case-insensitively. What was typed is normalised first,
+    so "ｇ０３" typed with a Chinese input method finds G03."""
 
     def __init__(self, *args, datalist_id: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,14 +110,16 @@ class MonthEntryForm(forms.Form):
 class DeclarationForm(MonthEntryForm):
     item_kind = "bonus"
 
-    description = forms.CharField(label="做了什么", max_length=300)
+    description = CleanCharField(label="做了什么", max_length=300)
     points = forms.DecimalField(
         label="分值",
         required=False,
         max_digits=6,
         decimal_places=2,
         min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
         help_text="固定分值的项目可不填。",
+        error_messages=POINTS_ERRORS,
     )
     photo = forms.FileField(
         label="照片（可选）",
@@ -121,27 +136,22 @@ class DeclarationForm(MonthEntryForm):
         photo = self.cleaned_data.get("photo")
         if not photo:
             return None
-        if photo.size > settings.MAX_UPLOAD_BYTES:
+        if photo.size > settings.MAX_UPLOAD_BYTES:  # before decoding anything
             raise forms.ValidationError("照片不能超过 5 MB，请压缩后再上传。")
-        head = photo.read(8)
-        photo.seek(0)
-        kind = next((k for sig, k in PHOTO_SIGNATURES.items() if head.startswith(sig)), None)
-        if kind is None:
-            raise forms.ValidationError("只接受 JPEG 或 PNG 格式的照片。")
-        photo.name = f"photo.{kind}"  # the stored name never carries what the user typed
-        return photo
+        # Decoded and encoded again as a JPEG without metadata, under a random name.
+        return reencode_photo(photo)
 
 
 class DeductionForm(MonthEntryForm):
     item_kind = "deduction"
 
-    reason = forms.CharField(label="扣分事由", max_length=300)
+    reason = CleanCharField(label="扣分事由", max_length=300)
 
 
 class ClearingForm(MonthEntryForm):
     item_kind = "clearing"
 
-    reason = forms.CharField(label="事由", max_length=300)
+    reason = CleanCharField(label="事由", max_length=300)
     confirmed = forms.BooleanField(
         label="我是支部书记，确认该党员本年度积分全部清除",
         required=True,
@@ -163,9 +173,12 @@ class ReviewForm(forms.Form):
         required=False,
         max_digits=6,
         decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
         help_text="与申报分值不同时须写明理由。",
+        error_messages=POINTS_ERRORS,
     )
-    reason = forms.CharField(label="理由", max_length=300, required=False)
+    reason = CleanCharField(label="理由", max_length=300, required=False)
 
     def clean(self):
         cleaned = super().clean()

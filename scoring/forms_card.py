@@ -9,6 +9,9 @@ from decimal import Decimal
 
 from django import forms
 
+from core.forms import CleanCharField
+from scoring.services import MAX_CORRECTION_POINTS, MSG_CORRECTION_TOO_LARGE
+
 # What a Chinese input method may type instead of ASCII: full-width digits, signs and point,
 # the typographic minus and the ideographic space.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．＋－−—\u3000", "0123456789.+--- ")
@@ -28,6 +31,8 @@ class SignedPointsField(forms.DecimalField):
         "max_digits": "分值过大，请核对。",
         "max_whole_digits": "分值过大，请核对。",
         "max_decimal_places": "分值最多保留两位小数。",
+        "min_value": MSG_CORRECTION_TOO_LARGE,
+        "max_value": MSG_CORRECTION_TOO_LARGE,
     }
 
     def to_python(self, value):
@@ -50,12 +55,15 @@ class CorrectionForm(forms.Form):
         label="更正分值",
         max_digits=7,
         decimal_places=2,
+        min_value=-MAX_CORRECTION_POINTS,
+        max_value=MAX_CORRECTION_POINTS,
         help_text="加分填正数，减分填负数（如 -2），最多两位小数。",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "如 -2 或 3.5"}),
     )
-    reason = forms.CharField(
+    reason = CleanCharField(
         label="更正理由",
         max_length=300,
+        multiline=True,
         help_text="写明更正的原因和依据（如支委会决定的日期），本支部和上级组织可见，不印在发给党员的积分卡上。",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={

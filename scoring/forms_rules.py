@@ -11,6 +11,8 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from core.forms import CleanCharField
+from scoring.forms import MAX_ITEM_POINTS, POINTS_ERRORS
 from scoring.models import RuleItem
 
 
@@ -80,18 +82,25 @@ class BranchItemForm(forms.Form):
         empty_label="请选择",
         help_text="本支部项目的分值须在所选县级项目的分值范围内。",
     )
-    name = forms.CharField(label="项目名称", max_length=200)
+    name = CleanCharField(label="项目名称", max_length=200)
     points_min = forms.DecimalField(
-        label="分值（下限）", max_digits=7, decimal_places=2, min_value=Decimal("0.01")
+        label="分值（下限）",
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
+        error_messages=POINTS_ERRORS,
     )
     points_max = forms.DecimalField(
         label="分值（上限）",
         max_digits=7,
         decimal_places=2,
         min_value=Decimal("0.01"),
+        max_value=MAX_ITEM_POINTS,
+        error_messages=POINTS_ERRORS,
         help_text="固定分值的项目，上下限填同一个数。",
     )
-    unit = forms.CharField(
+    unit = CleanCharField(
         label="计分方式", max_length=40, required=False, help_text="如：每次、每季度"
     )
 

@@ -42,10 +42,11 @@ from scoring.models import (
     RuleSet,
 )
 
-# A correction fixes a mistake in a closed month; a larger change than this is not a correction.
-CORRECTION_LIMIT = Decimal("100")
-
 DEFAULT_RULES_FILE = Path(settings.BASE_DIR) / "fixtures" / "default_rules.json"
+# One correction entry fixes one mistake: the largest item is worth 10 points, a whole year's
+# base share 88. More than 100 either way is a typing error (one zero too many), not a fix.
+MAX_CORRECTION_POINTS = Decimal(100)
+MSG_CORRECTION_TOO_LARGE = "每条更正不能超过 ±100 分，请核对；确需更多请分条登记。"
 
 
 # --- Step 1: rule sets ------------------------------------------------------------------------
@@ -637,10 +638,10 @@ def correction_record(
         raise ValidationError("该月尚未结账：请直接在月度审议中处理，无需更正。")
     if not points:
         raise ValidationError({"points": "更正分值不能为 0。"})
-    if abs(points) > CORRECTION_LIMIT:
-        raise ValidationError(
-            {"points": f"每条更正不能超过 ±{CORRECTION_LIMIT:.0f} 分；请核对分值。"}
-        )
+    if not -MAX_CORRECTION_POINTS <= points <= MAX_CORRECTION_POINTS:
+        raise ValidationError({"points": MSG_CORRECTION_TOO_LARGE})
+    if points.as_tuple().exponent < -2:
+        raise ValidationError({"points": "更正分值最多保留两位小数。"})
     if not reason.strip():
         raise ValidationError({"reason": "请写明更正理由。"})
     if (

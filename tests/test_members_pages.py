@@ -133,7 +133,10 @@ def test_same_id_number_in_another_branch_is_refused(county):
             "on_roll_from": "2026-01",
         },
     )
-    assert "已登记" in str(response.context["form"].errors["id_number"])
+    assert response.context["form"].errors["id_number"] == [
+        "该身份证号已在其他党支部登记：如需转入，请联系乡镇办理组织关系转接。"
+    ]
+    assert "史家庄" not in response.content.decode()
 
 
 def test_category_change_takes_effect_from_its_month(county):

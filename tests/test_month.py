@@ -121,16 +121,26 @@ def test_a_member_not_on_the_roll_that_month_cannot_be_picked(county, rules_2026
 
 
 def test_a_photo_must_be_a_real_jpeg_or_png(county, rules_2026):
+    import io
+
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
 
     fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not an image", "image/jpeg")
     response = declare(county, photo=fake)
     assert "JPEG 或 PNG" in str(response.context["forms"]["declaration"].errors["photo"])
-    png = SimpleUploadedFile("现场.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")
+    # A PNG signature followed by zeros is not a photo (tests/test_photos.py has more).
+    header_only = SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")
+    response = declare(county, photo=header_only)
+    assert "JPEG 或 PNG" in str(response.context["forms"]["declaration"].errors["photo"])
+    stream = io.BytesIO()
+    Image.new("RGB", (32, 24), (90, 160, 30)).save(stream, "PNG")
+    png = SimpleUploadedFile("现场.png", stream.getvalue(), "image/png")
     assert declare(county, photo=png).status_code == 302
     declaration = Declaration.objects.get()
     photo = county.client("assessor").get(reverse("declaration_photo", args=[declaration.pk]))
-    assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+    # Every photo is stored re-encoded as a JPEG.
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
     other = county.client("secretary_y").get(reverse("declaration_photo", args=[declaration.pk]))
     assert other.status_code == 404
 

@@ -119,6 +119,7 @@ SCOPED = {
 UNSCOPED = {
     "home",  # redirects to the user's own page
     "county",  # the admin's own county (others 404): test_members_pages, test_counties
+    "county_logins",  # the admin's own county's lockouts (others 404): tests/test_logins.py
     "rules_sheet",  # the county's published rules, the same for every branch
     "archive_list",  # lists only what the user may see: test_notice.py checks the scoping
     "county_results_export",  # the admin's own county: test_exports.py, test_counties.py
@@ -313,6 +314,7 @@ def test_everyone_in_scope_can_read_the_branch_pages(scoped_county, persona, nam
 
 COUNTY_ONLY = {
     "county": [],
+    "county_logins": [],
     "county_results_export": [YEAR, "Q1"],
     "county_dashboard": [YEAR],
     "county_dashboard_export": [YEAR],
