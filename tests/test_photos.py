@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import ExifTags, Image
 
+from members.permissions import system_user
 from scoring import services
 from scoring.models import Declaration
 
@@ -26,7 +27,7 @@ NOT_AN_IMAGE = "无法识别的图片文件，请上传 JPEG 或 PNG 照片。"
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=2026)
+    return services.ruleset_load_defaults(year=2026, by=system_user())
 
 
 def declare(county, photo):

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from core.text import clean_text
 from members.models import Member
+from members.permissions import system_user
 from scoring import services
 from scoring.models import Declaration, PointsEntry
 
@@ -145,7 +146,7 @@ def test_editing_a_member_normalises_the_name_too(county):
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=2026)
+    return services.ruleset_load_defaults(year=2026, by=system_user())
 
 
 def declare(county, **fields):
