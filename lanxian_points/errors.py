@@ -28,7 +28,7 @@ from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_CARD_PREFIX = "/c/"  # members/urls.py: "c/<str:token>/", the public points card
+PUBLIC_CARD_PREFIX = "/c/"  # scoring/urls.py: "c/<str:token>/", the public points card
 
 FALLBACK_500 = (
     '<!doctype html><html lang="zh-hans"><head><meta charset="utf-8">'
