@@ -4,6 +4,12 @@ from django.urls import include, path
 
 from lanxian_points import views
 
+# Chinese error pages in the site's layout (DEBUG off); the CSRF failure page is CSRF_FAILURE_VIEW.
+handler400 = "lanxian_points.errors.bad_request"
+handler403 = "lanxian_points.errors.permission_denied"
+handler404 = "lanxian_points.errors.page_not_found"
+handler500 = "lanxian_points.errors.server_error"
+
 admin.site.site_header = "岚县党员积分管理 · 系统配置"
 admin.site.site_title = "岚县党员积分管理"
 

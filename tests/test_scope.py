@@ -163,9 +163,14 @@ def test_every_url_is_covered():
 
 @pytest.fixture
 def scoped_county(county):
+    return build_scoped_county(county)
+
+
+def build_scoped_county(county):
     """For "ours", "theirs" and "far": a waiting declaration in March, and a Q1 that went all the
     way: months closed, confirmed, approved, notice published a week ago with one objection
-    resolved, archived; plus an appeal."""
+    resolved, archived; plus an appeal. A plain function so that the browser tests
+    (tests/browser/) open the same pages on the same data."""
     from evaluations import services as evaluations
     from members.models import Official
     from tests.conftest import make_user
