@@ -96,6 +96,8 @@ def apply_validation_error(form, error: ValidationError) -> None:
     that field, otherwise at the top of the form."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
+            if field == "confirm_duplicate" and hasattr(form, "show_duplicate_confirmation"):
+                form.show_duplicate_confirmation()
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)

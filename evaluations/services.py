@@ -36,7 +36,7 @@ from members.permissions import (
     require_secretary,
     require_township_official,
 )
-from scoring import engine, ledger
+from scoring import engine, ledger, versions
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 from scoring.periods import QUARTERS, period_months
 
@@ -91,12 +91,22 @@ class ComputedLine:
 
 
 def members_in_period(*, branch: Branch, year: int, period: str) -> tuple[list, dict]:
-    """Members on the branch's roll in any month of the period, in pinyin order, with the months
-    they were on this branch's roll. Two queries."""
-    months = set(period_months(period))
+    """The members whose line of the period belongs to this branch, in pinyin order, with the
+    months they were on this branch's roll. Two queries.
+
+    A period's line belongs to exactly one branch: the one whose roll holds the member in the
+    last month of the period in which they are on any roll (DOMAIN §3.7). A member who moved in
+    August is assessed for Q1 and Q2 by the old branch and for Q3, Q4 and the year by the new
+    one; no member is on two branches' assessments or notices for one period."""
+    months = period_months(period)
     candidates = Member.objects.filter(roll_periods__branch=branch).distinct()
-    on_roll = ledger.roll_months(candidates.values("pk"), year, branch=branch)
-    ids = [pk for pk, held in on_roll.items() if held & months]
+    rolls = ledger.roll_branches(candidates.values("pk"), year)
+    ids, on_roll = [], {}
+    for pk, by_month in rolls.items():
+        held = [m for m in months if m in by_month]
+        if held and by_month[held[-1]] == branch.pk:
+            ids.append(pk)
+        on_roll[pk] = {m for m, b in by_month.items() if b == branch.pk}
     members = list(Member.objects.filter(pk__in=ids).order_by("name_sort", "pk"))
     return members, on_roll
 
@@ -153,6 +163,16 @@ def compute_lines(*, branch: Branch, year: int, period: str, rule_set: RuleSet) 
         lines.append(line)
     rank_lines(lines, annual=period == Period.YEAR)
     return lines
+
+
+def annual_assessment_versions(branch_ids, year: int) -> dict[int, int]:
+    """The version each branch's annual assessment of ``year`` was opened with (registered in
+    scoring.versions.annual_version_finders)."""
+    return dict(
+        Assessment.objects.filter(
+            branch_id__in=list(branch_ids), year=year, period=Period.YEAR
+        ).values_list("branch_id", "rule_set_id")
+    )
 
 
 def rank_lines(lines, *, annual: bool) -> None:
@@ -351,8 +371,7 @@ def appraisal_record(
 ) -> Appraisal:
     """Record the score directly (0..max, one decimal) or from the four ballot counts."""
     require_points_clerk(by, branch)
-    rule_set = RuleSet.in_force(year)
-    if rule_set is None:
+    if versions.in_force_id(year) is None:
         raise ValidationError(f"{year}年的积分细则尚未发布。")
     if Assessment.objects.filter(
         branch=branch,
@@ -361,7 +380,7 @@ def appraisal_record(
         status__in=[Assessment.Status.CONFIRMED, Assessment.Status.APPROVED],
     ).exists():
         raise ValidationError("年度评定已经党员大会确认，民主评议结果不能再修改。")
-    scoring_rules = rule_set.scoring_rules()
+    scoring_rules = versions.annual_rules(branch.pk, year)
     if source == Appraisal.Source.RESIDENCE and not source_organisation.strip():
         raise ValidationError({"source_organisation": "请填写进行评议的现居住地党组织名称。"})
     if (score is None) == (ballots is None):

@@ -13,6 +13,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from members.names import pinyin_sort_key
 
@@ -195,7 +196,7 @@ class Member(models.Model):
     card_number = models.CharField("积分卡号", max_length=20, unique=True, editable=False)
     has_plaque = models.BooleanField("已挂“共产党员户”牌", default=True)
     notes = models.CharField("备注", max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = MemberQuerySet.as_manager()
@@ -249,7 +250,7 @@ class CategoryChange(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = verbose_name_plural = "类别变更记录"
@@ -265,6 +266,14 @@ class CategoryChange(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.effective_from:%Y-%m} 起 {self.category}类"
+
+
+class RollPeriodQuerySet(models.QuerySet):
+    def covering(self, month: datetime.date):
+        """Periods that hold their member on the roll in the month starting ``month``: "the
+        members on a roll this month", the one count every page uses."""
+        month = first_of_month(month)
+        return self.filter(start__lte=month).filter(Q(end__isnull=True) | Q(end__gte=month))
 
 
 class RollPeriod(models.Model):
@@ -287,7 +296,9 @@ class RollPeriod(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RollPeriodQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "组织关系（在册时段）"
@@ -430,7 +441,7 @@ class CardLink(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="生成人"
     )
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
     revoked_at = models.DateTimeField("停用时间", null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core import verification
 from core.web import apply_validation_error
 from members import services
 from members.card_links import card_link_panel
@@ -22,7 +23,7 @@ from members.forms import (
     MemberForm,
     TransferForm,
 )
-from members.models import Branch, Member, Official, Township
+from members.models import Branch, Member, Official, RollPeriod, Township
 from members.scope import (
     get_branch,
     get_member,
@@ -37,33 +38,53 @@ ACTIVE = Q(members__status=Member.Status.ACTIVE)
 
 def county(request):
     official = require_role(request, Official.Role.COUNTY)
-    townships = Township.objects.visible_to(request.user).annotate(
-        branch_count=Count("branches", distinct=True),
-        member_count=Count(
-            "branches__members",
-            filter=Q(branches__members__status=Member.Status.ACTIVE),
-            distinct=True,
-        ),
+    townships = list(
+        Township.objects.visible_to(request.user).annotate(
+            branch_count=Count("branches", distinct=True)
+        )
     )
+    # Members on a roll this month: the count the county dashboard shows too.
+    on_roll = dict(
+        RollPeriod.objects.covering(timezone.localdate())
+        .filter(branch__township__county=official.county)
+        .values_list("branch__township")
+        .annotate(n=Count("member", distinct=True))
+        .order_by()
+    )
+    for township in townships:
+        township.member_count = on_roll.get(township.pk, 0)
     totals = {
         "townships": len(townships),
         "branches": sum(t.branch_count for t in townships),
         "members": sum(t.member_count for t in townships),
     }
+    check = verification.last_check()
     context = {
         "county": official.county,
         "townships": townships,
         "totals": totals,
         "current_year": timezone.localdate().year,
+        "ledger_check": check,
+        "last_passed": check if check is None or check.ok else verification.last_passed(),
     }
     return render(request, "members/county.html", context)
 
 
 def township(request, pk):
     township = get_township(request, pk)
+    # Members on a roll this month: the count the township dashboard shows too.
+    periods = RollPeriod.objects.covering(timezone.localdate())
     branches = township.branches.annotate(
-        member_count=Count("members", filter=ACTIVE),
-        plaque_count=Count("members", filter=ACTIVE & Q(members__has_plaque=True)),
+        member_count=Count(
+            "roll_periods__member",
+            filter=Q(roll_periods__in=periods),
+            distinct=True,
+        ),
+        plaque_count=Count(
+            "roll_periods__member",
+            filter=Q(roll_periods__in=periods, roll_periods__member__has_plaque=True),
+            distinct=True,
+        ),
     )
     return render(
         request,

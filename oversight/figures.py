@@ -1,10 +1,29 @@
-"""Members and their points so far, and groups of members (a branch, a category, a township)."""
+"""Members and their points so far, and groups of members (a branch, a category, a township).
+
+Definitions (shown on the pages too, so that every number can be checked against its list):
+
+* **The reference month** of a year is the current month for the current year and December for a
+  past year (oversight.clock). "So far" means months 1 to the reference month.
+* **A scope's members** are the members on a roll in scope in the reference month, counted in
+  the branch of that roll and in the category held that month. The county and township overview
+  pages count the same way.
+* **A member's figures** come from the engine (scoring.engine.standing, the aggregate path whose
+  equality with the detailed path of the points card and the assessment is a property in
+  tests/test_engine.py): base shares of the months on any roll, each month with the version it
+  is scored with (scoring.versions), plus the ledger entries so far. 本年累计 is the running
+  total, as on the card and the quarterly notice; 预计年度积分 is the year if nothing else were
+  recorded (the base shares to December, the entries so far, the appraisal; floored at 0; 0 if a
+  clearing item is recorded); the year's grade uses the annual version's cut-offs.
+* **Grade**: the confirmed annual grade (an annual assessment confirmed by the members' meeting
+  or approved by the township) when there is one; otherwise the grade of 预计年度积分 (预计).
+* **Deductions / clearing items** of a branch are the ledger entries the branch recorded in the
+  year; by category, those recorded in scope for members counted in that category.
+"""
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -13,10 +32,10 @@ from django.db.models import Count, F, IntegerField, Q, Sum
 from django.db.models.functions import Cast, Round
 
 from evaluations.models import Appraisal, Assessment, AssessmentLine
-from members.models import Branch, CategoryChange, RollPeriod
+from members.models import Branch, Member, RollPeriod
 from oversight.scope import Scope, branches_in
-from scoring import engine
-from scoring.models import PointsEntry, RuleSet
+from scoring import engine, ledger, versions
+from scoring.models import PointsEntry
 from scoring.periods import Period
 
 GRADES = engine.GRADES
@@ -45,7 +64,12 @@ class MemberPoints:
     card_number: str
     branch_id: int
     category: str | None  # held in the reference month
-    total_c: int  # points so far (the confirmed annual total when there is one)
+    # What the member is ranked and averaged by: 本年累计 (the running total, as on the points
+    # card and the quarterly notice) while the year runs; the year's total (年度总积分) once it
+    # is complete; the confirmed annual total when the members' meeting has confirmed one.
+    total_c: int
+    running_c: int  # 本年累计 through the reference month
+    projected_c: int  # 预计年度积分: the year if nothing else were recorded
     bonus_c: int
     deductions_c: int
     corrections_c: int
@@ -63,6 +87,14 @@ class MemberPoints:
     branch: Branch | None = None  # with its township
 
     total = property(lambda self: _money(self.total_c))
+    running = property(lambda self: _money(self.running_c))
+    projected = property(lambda self: _money(self.projected_c))
+
+    @property
+    def annual(self) -> Decimal:
+        """年度总积分: the confirmed annual total, or else the projection (预计年度积分)."""
+        return self.total if self.grade_confirmed else self.projected
+
     bonus = property(lambda self: _money(self.bonus_c))
     deductions = property(lambda self: _money(self.deductions_c))
     corrections = property(lambda self: _money(self.corrections_c))
@@ -84,8 +116,7 @@ class MemberPoints:
 
 def scoring_rules_for(year: int) -> engine.ScoringRules:
     """The year's rule set in force (two queries), or the county defaults if none is published."""
-    rule_set = RuleSet.in_force(year)
-    return rule_set.scoring_rules() if rule_set else engine.default_rules()
+    return versions.scoring_rules(versions.in_force_id(year))
 
 
 def _cents(value: Decimal | None) -> int:
@@ -95,11 +126,6 @@ def _cents(value: Decimal | None) -> int:
     if cents != cents.to_integral_value():
         raise ValueError(f"积分须为两位小数：{value}")
     return int(cents)
-
-
-def _round12(twelfths_of_cents: int) -> int:
-    """A non-negative amount in 1/12 cent → cents, rounded half-up (as scoring.engine rounds)."""
-    return (2 * twelfths_of_cents + 12) // 24
 
 
 def _decimal(value) -> Decimal:
@@ -112,73 +138,40 @@ def cents_sum(condition: Q | None = None):
 
 
 def population(scope: Scope, year: int, month: int):
-    """Roll periods in scope that cover the month (a queryset; one row per member normally)."""
-    first = datetime.date(year, month, 1)
-    return RollPeriod.objects.filter(**scope.on(), start__lte=first).filter(
-        Q(end__isnull=True) | Q(end__gte=first)
-    )
+    """Roll periods in scope that cover the month (a queryset; one row per member normally): the
+    same "members on a roll this month" the county and township pages count."""
+    return RollPeriod.objects.covering(datetime.date(year, month, 1)).filter(**scope.on())
 
 
 def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]:
-    """Every member on a roll in scope in the reference month, with points so far and grade.
+    """Every member on a roll in scope in the reference month, with the year so far, its
+    projection and the grade — from the engine's aggregate path (scoring.engine.standing), which
+    gives what a points card or an assessment gives for the same member and months.
 
-    Eight queries whatever the scope's size: the rule set (2), the branches in scope (1), the
-    members' roll periods of the year (1), their category changes (1), ledger sums by member (1),
-    appraisals (1), confirmed annual lines (1).
+    A fixed number of queries whatever the scope's size: the branches in scope, the members, their
+    roll periods and category changes, the months' versions and base scores, the version in force,
+    ledger sums by member, appraisals, confirmed annual lines, the annual versions and their rules.
     """
-    scoring_rules = scoring_rules_for(year)
-    base = {c: _cents(scoring_rules.base_scores[c]) for c in CATEGORIES}
-    cutoffs = {c: [_cents(v) for v in scoring_rules.cutoffs[c]] for c in CATEGORIES}
     branches = {branch.pk: branch for branch in branches_in(scope)}
     in_scope = set(branches)
-    ids = population(scope, year, ref_month).values("member_id")
-    mine = {"member_id__in": ids}
-    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 1)
-
-    # Roll periods of the year, as month intervals; the period covering the reference month in
-    # scope says where the member is counted.
-    intervals: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    counted: dict[int, tuple] = {}
-    for member_id, branch_id, start, end, name, name_sort, card in (
-        RollPeriod.objects.filter(**mine, start__lte=last)
-        .filter(Q(end__isnull=True) | Q(end__gte=first))
-        .order_by("member_id", "start")
-        .values_list(
-            "member_id",
-            "branch_id",
-            "start",
-            "end",
-            "member__name",
-            "member__name_sort",
-            "member__card_number",
+    ids = list(population(scope, year, ref_month).values_list("member_id", flat=True).distinct())
+    people = {
+        pk: (name, name_sort, card)
+        for pk, name, name_sort, card in Member.objects.filter(pk__in=ids).values_list(
+            "pk", "name", "name_sort", "card_number"
         )
-    ):
-        lo = 1 if start.year < year else start.month
-        hi = 12 if end is None or end.year > year else end.month
-        intervals[member_id].append((lo, hi))
-        if lo <= ref_month <= hi and branch_id in in_scope:
-            counted[member_id] = (branch_id, name, name_sort, card)  # the latest period wins
+    }
+    rolls = ledger.roll_branches(ids, year)
+    categories = ledger.categories_by_month(ids, year)
+    in_force = versions.in_force_id(year)
+    bases = ledger.month_bases(rolls, categories, year, in_force=in_force)
 
-    # Categories: (first month, category) from each change, the later change winning a month.
-    segments: dict[int, list[list]] = defaultdict(list)
-    for member_id, effective_from, category in (
-        CategoryChange.objects.filter(**mine, effective_from__lte=last)
-        .order_by("member_id", "effective_from", "pk")
-        .values_list("member_id", "effective_from", "category")
-    ):
-        month = 1 if effective_from.year < year else effective_from.month
-        held = segments[member_id]
-        if held and held[-1][0] == month:
-            held[-1][1] = category
-        else:
-            held.append([month, category])
-
-    # Ledger sums in cents, one row per member: entries in any branch, for the points; those
+    # Ledger sums so far, one row per member: entries in any branch, for the points; those
     # recorded in scope, for the counts of deductions and clearing items.
     here = {"branch_id__in": sorted(in_scope)}
     sums = {
         row[0]: row[1:]
-        for row in PointsEntry.objects.filter(**mine, year=year, month__lte=ref_month)
+        for row in PointsEntry.objects.filter(member_id__in=ids, year=year, month__lte=ref_month)
         .order_by()
         .values_list("member_id")
         .annotate(
@@ -192,42 +185,32 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
             clearing_count=Count("pk", filter=Q(kind=engine.CLEARING, **here)),
         )
     }
-
-    appraisals = {
-        member_id: score
-        for member_id, score in Appraisal.objects.filter(**mine, year=year).values_list(
-            "member_id", "score"
-        )
+    appraisals = dict(
+        Appraisal.objects.filter(member_id__in=ids, year=year).values_list("member_id", "score")
+    )
+    counted = {
+        pk: by_month[ref_month]
+        for pk, by_month in rolls.items()
+        if by_month.get(ref_month) in in_scope and pk in people
     }
     confirmed: dict[int, tuple] = {}
     for member_id, branch_id, total, grade, cleared in AssessmentLine.objects.filter(
-        **mine,
+        member_id__in=ids,
         assessment__year=year,
         assessment__period=Period.YEAR,
         assessment__status__in=CONFIRMED,
     ).values_list("member_id", "assessment__branch_id", "annual_total", "grade", "cleared"):
-        # A member assessed in two branches (moved in December): the line of their branch wins.
-        if member_id not in confirmed or counted.get(member_id, (0,))[0] == branch_id:
+        # Each period's line belongs to one branch (evaluations.services.members_in_period).
+        if member_id not in confirmed or counted.get(member_id) == branch_id:
             confirmed[member_id] = (total, grade, cleared)
+    annual = versions.annual_versions(set(counted.values()), year, in_force=in_force)
+    rules = {pk: versions.scoring_rules(pk) for pk in set(annual.values())}
 
     nothing = (0, 0, 0, 0, 0, 0, 0, 0)
+    year_complete = ref_month == 12
     result = []
-    for member_id, (branch_id, name, name_sort, card) in counted.items():
-        held = segments.get(member_id, ())
-        spans = [
-            (month, (held[i + 1][0] - 1) if i + 1 < len(held) else 12, category)
-            for i, (month, category) in enumerate(held)
-        ]
-        base_so_far = base_year = last_month = 0
-        for lo, hi in _merge(intervals[member_id]):
-            for f, t, category in spans:
-                overlap = min(hi, t) - max(lo, f) + 1
-                if overlap > 0:
-                    base_year += overlap * base[category]
-                    so_far = min(hi, t, ref_month) - max(lo, f) + 1
-                    if so_far > 0:
-                        base_so_far += so_far * base[category]
-                    last_month = max(last_month, min(hi, t))
+    for member_id, branch_id in counted.items():
+        name, name_sort, card = people[member_id]
         (
             bonus,
             bonus_count,
@@ -238,18 +221,34 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
             deduction_sum,
             clearing_count,
         ) = sums.get(member_id, nothing)
-        bonus, deductions, corrections = bonus or 0, deductions or 0, corrections or 0
-        cleared = clearings > 0
-        appraisal = appraisals.get(member_id)
-        parts = 12 * (bonus + deductions + corrections + _cents(appraisal))
-        total = 0 if cleared else _round12(max(0, base_so_far + parts))
-        grade = ""
-        if last_month:
-            projected = 0 if cleared else _round12(max(0, base_year + parts))
-            grade = _grade(cutoffs[_held_in(spans, last_month)], projected, cleared)
+        held = {m: c for m, c in categories.get(member_id, {}).items() if m in bases[member_id]}
+        months = {
+            m: engine.MonthUnits(base=engine.base_units(base))
+            for m, base in bases[member_id].items()
+        }
+        # The entries so far, summed by the database, go into the reference month: the fold only
+        # adds the months up, and every entry so far is in a month up to it.
+        base = months.get(ref_month, engine.MonthUnits()).base
+        months[ref_month] = engine.MonthUnits(
+            base=base,
+            bonus=12 * (bonus or 0),
+            deductions=12 * (deductions or 0),
+            corrections=12 * (corrections or 0),
+            cleared=clearings > 0,
+        )
+        standing = engine.standing(
+            rules[annual[branch_id]],
+            months,
+            held,
+            upto=ref_month,
+            appraisal=appraisals.get(member_id),
+        )
+        grade = standing.grade or ""
+        total = standing.total if year_complete else standing.running
+        cleared = standing.cleared
         line = confirmed.get(member_id)
         if line is not None:
-            total, grade, cleared = _cents(_decimal(line[0])), line[1], line[2]
+            total, grade, cleared = _decimal(line[0]), line[1], line[2]
         result.append(
             MemberPoints(
                 pk=member_id,
@@ -258,12 +257,14 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
                 card_number=card,
                 branch_id=branch_id,
                 branch=branches[branch_id],
-                category=_held_in(spans, ref_month),
-                total_c=total,
-                bonus_c=bonus,
-                deductions_c=deductions,
-                corrections_c=corrections,
-                appraisal=appraisal,
+                category=categories.get(member_id, {}).get(ref_month),
+                total_c=_cents(total),
+                running_c=_cents(standing.running),
+                projected_c=_cents(standing.projected),
+                bonus_c=bonus or 0,
+                deductions_c=deductions or 0,
+                corrections_c=corrections or 0,
+                appraisal=appraisals.get(member_id),
                 cleared=cleared,
                 grade=grade,
                 grade_confirmed=line is not None,
@@ -275,40 +276,6 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
         )
     result.sort(key=lambda m: (m.name_sort, m.pk))
     return result
-
-
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Month intervals merged, so that a month on two rolls counts once (as in scoring.ledger)."""
-    if len(intervals) == 1:
-        return intervals
-    merged: list[list[int]] = []
-    for lo, hi in sorted(intervals):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
-
-
-def _held_in(spans: list[tuple[int, int, str]], month: int) -> str | None:
-    for f, t, category in spans:
-        if f <= month <= t:
-            return category
-    return None
-
-
-def _grade(cutoffs: Sequence[int], total_cents: int, cleared: bool) -> str:
-    """``engine.grade_for`` on a total in cents (cut-offs in cents)."""
-    excellent, qualified, basic = cutoffs
-    if cleared:
-        return engine.UNQUALIFIED
-    if total_cents >= excellent:
-        return engine.EXCELLENT
-    if total_cents >= qualified:
-        return engine.QUALIFIED
-    if total_cents >= basic:
-        return engine.BASIC
-    return engine.UNQUALIFIED
 
 
 # --- Groups of members: a branch, a category, a township ---------------------------------------

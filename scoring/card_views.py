@@ -14,41 +14,21 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
-from core.web import apply_validation_error
+from core.submissions import once
+from core.web import FIRST_YEAR, LAST_YEAR, apply_validation_error, scoped
 from members.card_links import active_token_subquery, qr_svg
 from members.models import Branch, CardLink, Member, RollPeriod
-from members.scope import (
-    get_branch,
-    get_member,
-    official_of,
-    only_methods,
-    require_secretary,
-)
-from scoring import ledger, services
-from scoring.cards import build_card
+from members.scope import get_branch, get_member, official_of, require_secretary
+from scoring import ledger, services, versions
+from scoring.cards import card_for, cards_for
 from scoring.forms_card import CorrectionForm, month_value
-from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
+from scoring.models import BranchMonth, Declaration, PointsEntry
 
-# Years a card can be asked for; outside this range the URL is simply not a page.
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 CARDS_PER_PAGE = 4  # 2 × 2 on an A4 sheet
-
-
-def _check_year(year: int) -> None:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise Http404
-
-
-def _read_only(request):
-    """Read-only pages refuse other methods only AFTER the scope check, so that another
-    branch's card answers 404 to a POST as to a GET (see members.scope)."""
-    return only_methods(request, "GET", "HEAD")
 
 
 def _card_qr(request, token: str | None) -> str:
@@ -69,25 +49,18 @@ def _year_links(year: int, today: datetime.date) -> dict:
     }
 
 
-def points_card(request, pk, year):
-    """The member's card for the year: months, quarters, the year, and every ledger entry."""
-    _check_year(year)
-    member = get_member(request, pk)
-    if refused := _read_only(request):
-        return refused
+@scoped(get_member, "GET")
+def points_card(request, member, year):
+    """The member's card for the year: months, quarters, the year, and every ledger entry.
+
+    A member who moved keeps the year's points (DOMAIN §3.7): the months on another branch's
+    roll show that branch and are read-only here (their corrections are that branch's)."""
     official = official_of(request)
     today = timezone.localdate()
-    rule_set = RuleSet.in_force(year)
-    if rule_set is None:
+    in_force = versions.in_force_id(year)
+    if in_force is None:
         return _no_rules(request, year, member=member, **_year_links(year, today))
-    card = build_card(
-        rule_set.scoring_rules(),
-        ledger.member_years([member.pk], year)[member.pk],
-        member=member,
-        branch=member.branch,
-        year=year,
-        today=today,
-    )
+    card = card_for(member, year, today=today, in_force=in_force)
     entries = list(
         PointsEntry.objects.filter(member=member, year=year)
         .select_related("item", "created_by", "branch")
@@ -103,20 +76,26 @@ def points_card(request, pk, year):
             waiting.append(declaration)
         else:
             returned.append(declaration)
-    month_status = dict(
-        BranchMonth.objects.filter(branch_id=member.branch_id, year=year).values_list(
-            "month", "status"
-        )
-    )
+    rolls = ledger.roll_branches([member.pk], year).get(member.pk, {})
+    branch_ids = set(rolls.values()) | {member.branch_id}
+    month_status = {
+        (branch_id, month): status
+        for branch_id, month, status in BranchMonth.objects.filter(
+            branch_id__in=branch_ids, year=year
+        ).values_list("branch_id", "month", "status")
+    }
+    names = dict(Branch.objects.filter(pk__in=branch_ids).values_list("pk", "name"))
     rows = []
     for card_month in card.months:
-        status = month_status.get(card_month.month)
+        branch_id = rolls.get(card_month.month, member.branch_id)
+        status = month_status.get((branch_id, card_month.month))
         rows.append(
             {
                 "kind": "month",
                 "m": card_month,
                 "closed": status == BranchMonth.Status.CLOSED,
                 "open": status == BranchMonth.Status.OPEN,
+                "elsewhere": names[branch_id] if branch_id != member.branch_id else "",
                 "month_value": month_value(year, card_month.month),
             }
         )
@@ -142,25 +121,16 @@ def points_card(request, pk, year):
     )
 
 
-def points_card_print(request, pk, year):
+@scoped(get_member, "GET")
+def points_card_print(request, member, year):
     """The card that goes home with the member: no ID number, phone, birth date or reasons."""
-    _check_year(year)
-    member = get_member(request, pk)
-    if refused := _read_only(request):
-        return refused
     today = timezone.localdate()
-    rule_set = RuleSet.in_force(year)
-    if rule_set is None:
+    in_force = versions.in_force_id(year)
+    if in_force is None:
         return _no_rules(request, year, member=member, **_year_links(year, today))
     token = CardLink.objects.active().filter(member=member).values_list("token", flat=True)
-    card = build_card(
-        rule_set.scoring_rules(),
-        ledger.member_years([member.pk], year)[member.pk],
-        member=member,
-        branch=member.branch,
-        year=year,
-        today=today,
-        qr=_card_qr(request, token.first()),
+    card = card_for(
+        member, year, today=today, in_force=in_force, qr=_card_qr(request, token.first())
     )
     return render(
         request,
@@ -182,31 +152,21 @@ def _members_on_roll(branch: Branch, year: int):
     )
 
 
-def branch_cards_print(request, pk, year):
+@scoped(get_branch, "GET")
+def branch_cards_print(request, branch, year):
     """An A4 sheet of cards, four to a page, for every member on the branch's roll that year."""
-    _check_year(year)
-    branch = get_branch(request, pk)
-    if refused := _read_only(request):
-        return refused
     today = timezone.localdate()
-    rule_set = RuleSet.in_force(year)
-    if rule_set is None:
+    in_force = versions.in_force_id(year)
+    if in_force is None:
         return _no_rules(request, year, branch=branch, **_year_links(year, today))
-    scoring_rules = rule_set.scoring_rules()
-    members = list(_members_on_roll(branch, year))
-    member_years = ledger.member_years([m.pk for m in members], year)
-    cards = [
-        build_card(
-            scoring_rules,
-            member_years[member.pk],
-            member=member,
-            branch=branch,
-            year=year,
-            today=today,
-            qr=_card_qr(request, member.card_token),
-        )
-        for member in members
-    ]
+    members = list(_members_on_roll(branch, year).select_related("branch__township"))
+    cards = cards_for(
+        members,
+        year,
+        today=today,
+        in_force=in_force,
+        qr=lambda member: _card_qr(request, member.card_token),
+    )
     pages = [cards[i : i + CARDS_PER_PAGE] for i in range(0, len(cards), CARDS_PER_PAGE)]
     without_link = sum(
         1
@@ -227,10 +187,10 @@ def branch_cards_print(request, pk, year):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def correction_create(request, pk):
+@scoped(get_member, "GET", "POST")
+@once
+def correction_create(request, member):
     """A correction against one of the branch's closed months (the branch secretary only)."""
-    member = get_member(request, pk)
     branch = member.branch
     require_secretary(request, branch)
     closed = list(
@@ -255,6 +215,7 @@ def correction_create(request, pk):
                 month=month,
                 points=points,
                 reason=form.cleaned_data["reason"],
+                confirm_duplicate=form.cleaned_data["confirm_duplicate"],
                 by=request.user,
             )
         except ValidationError as error:

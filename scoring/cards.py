@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from members.models import Branch, Member
-from scoring import engine
+from scoring import engine, ledger, versions
 
 QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 
@@ -107,3 +107,32 @@ def build_card(
         appraised=member_year.appraisal is not None,
         qr=qr,
     )
+
+
+def cards_for(members, year: int, *, today: datetime.date, in_force: int, qr=None) -> list[Card]:
+    """The cards of ``members`` for ``year``, each scored as every other page scores it: the
+    months with their own versions, the annual part with the member's branch's annual version
+    (scoring.versions). ``in_force``: the year's version in force. A fixed number of queries;
+    ``qr(member)`` gives a card's QR code."""
+    members = list(members)
+    years = ledger.member_years([m.pk for m in members], year, in_force=in_force)
+    annual = versions.annual_versions({m.branch_id for m in members}, year, in_force=in_force)
+    rules = {pk: versions.scoring_rules(pk) for pk in set(annual.values())}
+    return [
+        build_card(
+            rules[annual[member.branch_id]],
+            years[member.pk],
+            member=member,
+            branch=member.branch,
+            year=year,
+            today=today,
+            qr=qr(member) if qr else "",
+        )
+        for member in members
+    ]
+
+
+def card_for(
+    member: Member, year: int, *, today: datetime.date, in_force: int, qr: str = ""
+) -> Card:
+    return cards_for([member], year, today=today, in_force=in_force, qr=lambda _: qr)[0]

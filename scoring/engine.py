@@ -46,24 +46,32 @@ __all__ = [
     "GRADE_LABELS",
     "MONTHS",
     "QUALIFIED",
+    "UNITS_PER_POINT",
     "UNQUALIFIED",
     "Entry",
     "MemberYear",
+    "MonthUnits",
     "PeriodResult",
     "ScoringRules",
+    "Standing",
     "YearResult",
     "appraisal_from_ballots",
     "base_share",
+    "base_units",
     "default_rules",
     "excellent_quota_exceeded",
+    "from_units",
     "grade_for",
     "month_result",
+    "month_units",
     "period_result",
     "quarter_months",
     "quarter_of",
     "quarter_result",
     "round_points",
     "running_totals",
+    "standing",
+    "to_units",
     "validate_appraisal_score",
     "year_result",
 ]
@@ -230,11 +238,16 @@ class Entry:
 
 @dataclass(frozen=True)
 class MemberYear:
-    """One member's year: the months on the roll (month -> category), entries, appraisal."""
+    """One member's year: the months on the roll (month -> category), entries, appraisal.
+
+    ``bases`` gives, for a month on the roll, the year's base score of the category held under
+    the rule-set version that month is scored with (DOMAIN §3.8: a month keeps the version it was
+    opened with). Without it, every month uses the ``ScoringRules`` passed to the functions."""
 
     months: Mapping[int, str]  # ONLY months on the branch roll
     entries: Sequence[Entry] = ()
     appraisal: Decimal | None = None
+    bases: Mapping[int, Decimal] | None = None
 
     def __post_init__(self) -> None:
         months = dict(self.months)
@@ -242,6 +255,16 @@ class MemberYear:
             _check_month(month)
             _check_category(category)
         object.__setattr__(self, "months", months)
+        if self.bases is not None:
+            bases = dict(self.bases)
+            missing = set(months) - set(bases)
+            if missing:
+                raise ValueError(f"缺少这些月份的基础积分：{sorted(missing)}")
+            for month, base in bases.items():
+                _check_month(month)
+                if _exact(base, "基础积分") < 0:
+                    raise ValueError("基础积分不能为负数")
+            object.__setattr__(self, "bases", bases)
         entries = tuple(self.entries)
         for entry in entries:
             if not isinstance(entry, Entry):
@@ -344,10 +367,13 @@ def _exact_period(rules: ScoringRules, member: MemberYear, months: Iterable[int]
 def _sum_month(rules: ScoringRules, member: MemberYear, month: int, shares: dict) -> _Exact:
     base = _ZERO
     if month in member.months:
-        category = member.months[month]
-        base = shares.get(category)
-        if base is None:
-            base = shares[category] = base_share(rules, category)
+        if member.bases is not None:
+            base = _exact(member.bases[month], "基础积分") / 12
+        else:
+            category = member.months[month]
+            base = shares.get(category)
+            if base is None:
+                base = shares[category] = base_share(rules, category)
     bonus, deductions, corrections = [], [], []
     cleared = False
     # Entries count in their own month whether or not the member was on the roll that month
@@ -538,3 +564,132 @@ def validate_appraisal_score(rules: ScoringRules, score: Decimal) -> Decimal:
     if (value * 10).denominator != 1:
         raise ValueError(f"民主评议积分最多保留一位小数：{score}")
     return _round_half_up(value, 1)
+
+
+# --------------------------------------------------------------------------- the aggregate path
+#
+# The dashboards, rankings and lists add up thousands of members at once: they read the ledger as
+# sums per member and month (in the database) and the roll, categories and versions per month,
+# and fold them here. Every figure is an integer number of *units* of 1/1200 point — every stored
+# value lies on that grid (a monthly base share base/12 of a base with two decimals is base × 100
+# units; 0.01 point is 12 units) — so the fold is exact integer arithmetic, and it gives the same
+# figures as the detailed path above: tests/test_engine.py checks that as a hypothesis property
+# over random member-years.
+
+UNITS_PER_POINT = 1200
+
+
+def to_units(value: Decimal | int | Fraction) -> int:
+    """An exact number of 1/1200 points (ValueError for a value off that grid)."""
+    units = _exact(value, "积分") * UNITS_PER_POINT
+    if units.denominator != 1:
+        raise ValueError(f"{value} 不是 1/1200 分的整数倍")
+    return units.numerator
+
+
+def from_units(units: int, places: int = 2) -> Decimal:
+    return _round_half_up(Fraction(units, UNITS_PER_POINT), places)
+
+
+def base_units(annual_base: Decimal) -> int:
+    """One month's base share of an annual base score, in units (base / 12)."""
+    return to_units(annual_base) // 12
+
+
+@dataclass(frozen=True)
+class MonthUnits:
+    """One month of one member, exactly, in units: what the ledger sums and the roll give."""
+
+    base: int = 0
+    bonus: int = 0
+    deductions: int = 0
+    corrections: int = 0
+    cleared: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.base + self.bonus + self.deductions + self.corrections
+
+
+def month_units(rules: ScoringRules, member: MemberYear, month: int) -> MonthUnits:
+    """The detailed path's month, in units."""
+    exact = _exact_period(rules, member, (month,))
+    return MonthUnits(
+        base=to_units(exact.base),
+        bonus=to_units(exact.bonus),
+        deductions=to_units(exact.deductions),
+        corrections=to_units(exact.corrections),
+        cleared=exact.cleared,
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's year so far (months 1..``upto``) and its projection to December.
+
+    * ``running`` (本年累计): the months' totals added up, exactly, then rounded; no floor and no
+      appraisal — the running total of the points card;
+    * ``total`` (年度总积分 when ``upto`` is 12): ``running`` plus the appraisal, floored at 0,
+      0 if a clearing item is recorded;
+    * ``projected`` (预计年度积分): what the year would total if nothing else were recorded — the
+      base shares of every month on the roll to December, the entries so far and the appraisal,
+      floored at 0, 0 if cleared; ``grade`` is its grade (the real one when ``upto`` is 12).
+    """
+
+    upto: int
+    base: Decimal
+    bonus: Decimal
+    deductions: Decimal
+    corrections: Decimal
+    running: Decimal
+    appraisal: Decimal | None
+    total: Decimal
+    projected: Decimal
+    cleared: bool
+    category: str | None  # held in month ``upto``
+    grade_category: str | None  # held in the last month on the roll (December normally)
+    grade: str | None
+
+
+def standing(
+    rules: ScoringRules,
+    months: Mapping[int, MonthUnits],
+    categories: Mapping[int, str],
+    *,
+    upto: int = 12,
+    appraisal: Decimal | None = None,
+) -> Standing:
+    """Fold a member's months (units) into the year so far and its projection. ``months`` may
+    hold every month of the year (those after ``upto`` count only for the projection); a month
+    missing is a month with nothing in it."""
+    _check_month(upto)
+    so_far = [months[m] for m in range(1, upto + 1) if m in months]
+    year = list(months.values())
+    appraisal_units = 0 if appraisal is None else to_units(appraisal)
+    cleared = any(m.cleared for m in so_far)
+    running = sum(m.total for m in so_far)
+    projected = sum(m.total for m in year)
+    total = 0 if cleared else max(0, running + appraisal_units)
+    projected_total = 0 if any(m.cleared for m in year) else max(0, projected + appraisal_units)
+    grade_category = categories[max(categories)] if categories else None
+    projected_shown = from_units(projected_total)
+    grade = (
+        None
+        if grade_category is None
+        else grade_for(rules, grade_category, projected_shown, any(m.cleared for m in year))
+    )
+    return Standing(
+        upto=upto,
+        base=from_units(sum(m.base for m in so_far)),
+        bonus=from_units(sum(m.bonus for m in so_far)),
+        deductions=from_units(sum(m.deductions for m in so_far)),
+        corrections=from_units(sum(m.corrections for m in so_far)),
+        running=from_units(running),
+        appraisal=None if appraisal is None else _round_half_up(_exact(appraisal), 2),
+        total=from_units(total),
+        projected=projected_shown,
+        cleared=cleared,
+        category=categories.get(upto),
+        grade_category=grade_category,
+        grade=grade,
+    )

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
-from core.forms import CleanCharField
+from core.forms import CleanCharField, ConfirmDuplicateMixin, OneTimeKeyMixin
 from core.images import reencode_photo
 from members.forms import DATE_INPUT
 from members.models import Member
@@ -90,8 +90,9 @@ class ItemPickField(PickByTextField):
     }
 
 
-class MonthEntryForm(forms.Form):
-    """Base for the entries made on the month screen: who and which item."""
+class MonthEntryForm(OneTimeKeyMixin, ConfirmDuplicateMixin, forms.Form):
+    """Base for the entries made on the month screen: who and which item. Each blank form carries
+    a one-time key; an entry like one already made asks to be confirmed."""
 
     item_kind = ""
 

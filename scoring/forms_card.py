@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django import forms
 
-from core.forms import CleanCharField
+from core.forms import CleanCharField, ConfirmDuplicateMixin, OneTimeKeyMixin
 from scoring.services import MAX_CORRECTION_POINTS, MSG_CORRECTION_TOO_LARGE
 
 # What a Chinese input method may type instead of ASCII: full-width digits, signs and point,
@@ -41,7 +41,7 @@ class SignedPointsField(forms.DecimalField):
         return super().to_python(value)
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(OneTimeKeyMixin, ConfirmDuplicateMixin, forms.Form):
     month = forms.ChoiceField(
         label="更正月份",
         help_text="只能更正本支部已结账的月份；未结账的月份请直接在月度审议中处理。",

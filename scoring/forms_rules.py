@@ -11,7 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from core.forms import CleanCharField
+from core.forms import CleanCharField, OneTimeKeyMixin
 from scoring.forms import MAX_ITEM_POINTS, POINTS_ERRORS
 from scoring.models import RuleItem
 
@@ -73,7 +73,7 @@ class BranchAdoptForm(forms.Form):
         return [*self.cleaned_data["disabled_bonus"], *self.cleaned_data["disabled_deduction"]]
 
 
-class BranchItemForm(forms.Form):
+class BranchItemForm(OneTimeKeyMixin, forms.Form):
     """A branch's own contribution item under a county contribution item, within its range."""
 
     parent = ItemChoiceField(

@@ -1,7 +1,8 @@
 """Read the ledger and the roster history into the plain data `scoring.engine` computes with.
 
-Every function here costs a fixed number of queries whatever the number of members: one for
-roll periods, one for category changes, one for ledger entries.
+Every function here costs a fixed number of queries whatever the number of members: roll
+periods, category changes, ledger entries, and the versions the months are scored with
+(scoring.versions).
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db.models import Q
 
 from members.models import CategoryChange, RollPeriod
-from scoring import engine
+from scoring import engine, versions
 from scoring.models import PointsEntry
 
 
@@ -35,6 +37,27 @@ def roll_months(member_ids: Iterable[int], year: int, *, branch=None) -> dict[in
         hi = min(_month_index(end) if end else year * 12 + 11, year * 12 + 11)
         months[member_id].update(index - year * 12 + 1 for index in range(lo, hi + 1))
     return months
+
+
+def roll_branches(member_ids: Iterable[int], year: int) -> dict[int, dict[int, int]]:
+    """For each member, month → the branch whose roll holds them that month (any branch).
+
+    Roll periods of one member do not overlap (a transfer closes one before the next starts);
+    were they to, the later period would win, as everywhere else."""
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 1)
+    periods = (
+        RollPeriod.objects.filter(member_id__in=member_ids, start__lte=last)
+        .filter(Q(end__isnull=True) | Q(end__gte=first))
+        .order_by("member_id", "start", "pk")
+        .values_list("member_id", "branch_id", "start", "end")
+    )
+    result: dict[int, dict[int, int]] = defaultdict(dict)
+    for member_id, branch_id, start, end in periods:
+        lo = max(_month_index(start), year * 12)
+        hi = min(_month_index(end) if end else year * 12 + 11, year * 12 + 11)
+        for index in range(lo, hi + 1):
+            result[member_id][index - year * 12 + 1] = branch_id
+    return result
 
 
 def categories_by_month(member_ids: Iterable[int], year: int) -> dict[int, dict[int, str]]:
@@ -64,26 +87,64 @@ def entries_for(member_ids: Iterable[int], year: int) -> dict[int, list[engine.E
     return result
 
 
+def month_bases(
+    rolls: dict[int, dict[int, int]],
+    categories: dict[int, dict[int, str]],
+    year: int,
+    *,
+    in_force=versions.UNKNOWN,
+) -> dict[int, dict[int, Decimal]]:
+    """member → month → the year's base score of the category held, under the version that
+    month is scored with (the roll branch's month; the version in force if not opened yet).
+    Three queries whatever the number of members."""
+    branch_ids = {b for months in rolls.values() for b in months.values()}
+    stored = versions.month_versions(branch_ids, year)
+    if in_force is versions.UNKNOWN:
+        in_force = versions.in_force_id(year)
+    needed = set(stored.values()) | ({in_force} if in_force else set())
+    scores = versions.base_scores(needed)
+    result: dict[int, dict[int, Decimal]] = {}
+    for member_id, months in rolls.items():
+        held = categories.get(member_id, {})
+        bases = {}
+        for month, branch_id in months.items():
+            category = held.get(month)
+            version = stored.get((branch_id, month), in_force)
+            if category is None or version is None:
+                continue
+            bases[month] = scores[version][category]
+        result[member_id] = bases
+    return result
+
+
 def member_years(
     member_ids: Iterable[int],
     year: int,
     *,
     appraisals: dict[int, object] | None = None,
+    in_force=versions.UNKNOWN,
 ) -> dict[int, engine.MemberYear]:
     """Build `engine.MemberYear` for each member: the months on any roll with the category held,
-    the year's ledger entries and (if given) the appraisal score. Three queries in all."""
+    each with the base of the version it is scored with, the year's ledger entries and (if
+    given) the appraisal score. Six queries in all (five if ``in_force``, the year's version in
+    force, is given)."""
     member_ids = list(member_ids)
-    on_roll = roll_months(member_ids, year)
+    rolls = roll_branches(member_ids, year)
     categories = categories_by_month(member_ids, year)
     entries = entries_for(member_ids, year)
+    bases = month_bases(rolls, categories, year, in_force=in_force)
     appraisals = appraisals or {}
     result = {}
     for member_id in member_ids:
         held = categories.get(member_id, {})
-        months = {m: held[m] for m in sorted(on_roll.get(member_id, ())) if m in held}
+        member_bases = bases.get(member_id, {})
+        months = {
+            m: held[m] for m in sorted(rolls.get(member_id, ())) if m in held and m in member_bases
+        }
         result[member_id] = engine.MemberYear(
             months=months,
             entries=tuple(entries.get(member_id, ())),
             appraisal=appraisals.get(member_id),
+            bases={m: member_bases[m] for m in months},
         )
     return result

@@ -2,121 +2,72 @@
 
 Every member on the roll that month with their base share, declarations, deductions and running
 quarter total; quick entry of declarations, deductions and clearing items; review; closing the
-month. Views are thin: scoped look-up, form, service, redirect.
+month. Views are thin: scoped look-up (core.web.scoped), form, service, redirect; what the page
+shows is built by scoring.selectors.month_screen.
 """
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
-from core.web import apply_validation_error
-from members.models import Member
+from core.submissions import once
+from core.web import FIRST_YEAR, apply_validation_error, scoped
 from members.scope import get_branch, official_of, require_points_clerk, require_secretary
-from scoring import engine, ledger, services
-from scoring.forms import (
-    ClearingForm,
-    CloseMonthForm,
-    DeclarationForm,
-    DeductionForm,
-    ReviewForm,
-)
-from scoring.models import BranchMonth, Declaration, PointsEntry, RuleItem
+from scoring import selectors, services
+from scoring.forms import ClearingForm, CloseMonthForm, DeclarationForm, DeductionForm, ReviewForm
+from scoring.models import Declaration
 
 FORMS = {"declaration": DeclarationForm, "deduction": DeductionForm, "clearing": ClearingForm}
+NO_RULES = "{year}年的积分细则尚未发布，请联系县委组织部。"
 
 
-def _check_month(year: int, month: int) -> datetime.date:
+def _check_month(year: int, month: int) -> None:
     """The month must exist and not be in the future."""
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+    today = timezone.localdate()
+    if not 1 <= month <= 12 or (year, month) > (today.year, today.month):
         raise Http404
-    first = datetime.date(year, month, 1)
-    if first > services.current_month():
-        raise Http404
-    return first
 
 
 def _month_url(branch, year, month) -> str:
     return reverse("month", args=[branch.pk, year, month])
 
 
-def month_current(request, pk):
-    branch = get_branch(request, pk)
-    today = services.current_month()
+@scoped(get_branch, "GET")
+def month_current(request, branch):
+    today = timezone.localdate()
     return redirect("month", pk=branch.pk, year=today.year, month=today.month)
 
 
-def _month_context(request, branch, year: int, month: int, forms: dict | None = None) -> dict:
-    """Everything the month screen shows. A fixed number of queries whatever the branch size."""
-    first = _check_month(year, month)
+def _page(request, branch, year: int, month: int, forms: dict | None = None):
+    """The month screen, with ``forms`` as typed when a POST was refused."""
+    _check_month(year, month)
     official = official_of(request)
-    try:
-        branch_month = services.month_get_or_open(branch=branch, year=year, month=month)
-    except ValidationError as error:
-        return {"branch": branch, "year": year, "month": month, "no_rules": error.messages[0]}
-    rule_set = branch_month.rule_set
-    scoring_rules = rule_set.scoring_rules()
-
-    members = list(Member.objects.on_roll(branch, first).order_by("name_sort", "pk").distinct())
-    member_ids = [m.pk for m in members]
-    years = ledger.member_years(member_ids, year)
-    quarter_so_far = [m for m in engine.quarter_months(engine.quarter_of(month)) if m <= month]
-    declarations = list(
-        Declaration.objects.filter(branch=branch, year=year, month=month)
-        .select_related("item")
-        .order_by("occurred_on", "pk")
-    )
-    entries = list(
-        PointsEntry.objects.filter(branch=branch, year=year, month=month)
-        .exclude(kind=PointsEntry.Kind.BONUS)
-        .select_related("item")
-        .order_by("created_at", "pk")
-    )
-    by_member_declarations: dict[int, list] = {}
-    for declaration in declarations:
-        by_member_declarations.setdefault(declaration.member_id, []).append(declaration)
-    by_member_entries: dict[int, list] = {}
-    for entry in entries:
-        by_member_entries.setdefault(entry.member_id, []).append(entry)
-
-    rows = []
-    for member in members:
-        member_year = years[member.pk]
-        rows.append(
-            {
-                "member": member,
-                "category": member_year.months.get(month),
-                "month": engine.month_result(scoring_rules, member_year, month),
-                "quarter": engine.period_result(scoring_rules, member_year, quarter_so_far),
-                "declarations": by_member_declarations.get(member.pk, []),
-                "entries": by_member_entries.get(member.pk, []),
-            }
-        )
-
-    items = list(services.active_items(branch=branch, rule_set=rule_set))
-    items_by_kind = {kind: [i for i in items if i.kind == kind] for kind in RuleItem.Kind.values}
-    can_enter = official.can_enter_points(branch) and branch_month.is_open
+    links = selectors.month_links(year, month, today=timezone.localdate())
+    if (year, month) == (FIRST_YEAR, 1):
+        links["prev"] = None
+    screen = selectors.month_screen(branch, year, month)
+    context = {"branch": branch, "year": year, "month": month, "months": links}
+    if screen is None:
+        context["no_rules"] = NO_RULES.format(year=year)
+        return render(request, "scoring/month.html", context)
+    can_enter = official.can_enter_points(branch) and screen.is_open
     is_secretary = official.is_secretary_of(branch)
-    if forms is None:
-        forms = {}
+    forms = dict(forms or {})
     if can_enter:
-        default_date = min(timezone.localdate(), _last_day(first))
         for name, form_class in FORMS.items():
             if name == "clearing" and not is_secretary:
                 continue
             forms.setdefault(
                 name,
                 form_class(
-                    members=members,
-                    items=items_by_kind[form_class.item_kind],
-                    initial={"occurred_on": default_date},
+                    members=screen.members,
+                    items=screen.items_by_kind[form_class.item_kind],
+                    initial={"occurred_on": screen.default_date},
                     prefix=name,
                 ),
             )
@@ -124,75 +75,45 @@ def _month_context(request, branch, year: int, month: int, forms: dict | None = 
             forms.setdefault(
                 "close", CloseMonthForm(initial={"meeting_date": timezone.localdate()})
             )
-    waiting = [d for d in declarations if d.status == Declaration.Status.SUBMITTED]
-    return {
-        "branch": branch,
-        "year": year,
-        "month": month,
-        "quarter": engine.quarter_of(month),
-        "branch_month": branch_month,
-        "rule_set": rule_set,
-        "rows": rows,
-        "members": members,
-        "items_by_kind": items_by_kind,
-        "forms": forms,
-        "can_enter": can_enter,
-        "is_secretary": is_secretary,
-        "waiting": waiting,
-        "totals": {
-            "members": len(members),
-            "declarations": len(declarations),
-            "approved": sum(1 for d in declarations if d.status == Declaration.Status.APPROVED),
-            "deductions": sum(1 for e in entries if e.kind == PointsEntry.Kind.DEDUCTION),
-            "clearing": sum(1 for e in entries if e.kind == PointsEntry.Kind.CLEARING),
-        },
-        "months": _month_links(year, month),
-    }
-
-
-def _last_day(first: datetime.date) -> datetime.date:
-    return (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
-
-
-def _month_links(year: int, month: int) -> dict:
-    current = services.current_month()
-    prev_month = (year, month - 1) if month > 1 else (year - 1, 12)
-    next_month = (year, month + 1) if month < 12 else (year + 1, 1)
-    return {
-        "prev": prev_month,
-        "next": next_month if datetime.date(*next_month, 1) <= current else None,
-        "all": [(year, m) for m in range(1, 13) if datetime.date(year, m, 1) <= current],
-    }
-
-
-def month_screen(request, pk, year, month):
-    branch = get_branch(request, pk)
-    context = _month_context(request, branch, year, month)
+    context.update(
+        branch_month=screen.branch_month,
+        rule_set=screen.rule_set,
+        quarter=screen.quarter,
+        rows=screen.rows,
+        members=screen.members,
+        items_by_kind=screen.items_by_kind,
+        waiting=screen.waiting,
+        totals=screen.totals,
+        forms=forms,
+        can_enter=can_enter,
+        is_secretary=is_secretary,
+    )
     return render(request, "scoring/month.html", context)
 
 
-def _entry_view(request, pk, year, month, *, kind: str):
+@scoped(get_branch, "GET")
+def month_screen(request, branch, year, month):
+    return _page(request, branch, year, month)
+
+
+def _entry(request, branch, year, month, *, kind: str):
     """POST of one of the three quick-entry forms; on error the month screen is shown again with
     the form as typed and the message next to the field."""
-    branch = get_branch(request, pk)
     official = require_points_clerk(request, branch)
     if kind == "clearing":
         require_secretary(request, branch)
-    first = _check_month(year, month)
-    if request.method != "POST":
+    _check_month(year, month)
+    screen = selectors.month_screen(branch, year, month)
+    if screen is None:
+        messages.error(request, NO_RULES.format(year=year))
         return redirect(_month_url(branch, year, month))
-    try:
-        branch_month = services.month_get_or_open(branch=branch, year=year, month=month)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return redirect(_month_url(branch, year, month))
-    members = list(Member.objects.on_roll(branch, first).order_by("name_sort", "pk").distinct())
     form_class = FORMS[kind]
-    items = services.active_items(
-        branch=branch, rule_set=branch_month.rule_set, kind=form_class.item_kind
-    )
     form = form_class(
-        request.POST, request.FILES or None, members=members, items=list(items), prefix=kind
+        request.POST,
+        request.FILES or None,
+        members=screen.members,
+        items=screen.items_by_kind[form_class.item_kind],
+        prefix=kind,
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -203,6 +124,7 @@ def _entry_view(request, pk, year, month, *, kind: str):
             "month": month,
             "item": data["item"],
             "occurred_on": data["occurred_on"],
+            "confirm_duplicate": data["confirm_duplicate"],
             "by": official.user,
         }
         try:
@@ -227,33 +149,38 @@ def _entry_view(request, pk, year, month, *, kind: str):
         else:
             messages.success(request, done)
             return redirect(_month_url(branch, year, month) + f"#entry-{kind}")
-    context = _month_context(request, branch, year, month, forms={kind: form})
-    return render(request, "scoring/month.html", context, status=200)
+    return _page(request, branch, year, month, forms={kind: form})
 
 
-def deduction_create(request, pk, year, month):
-    return _entry_view(request, pk, year, month, kind="deduction")
+@scoped(get_branch, "POST")
+@once
+def declaration_create(request, branch, year, month):
+    return _entry(request, branch, year, month, kind="declaration")
 
 
-def clearing_create(request, pk, year, month):
-    return _entry_view(request, pk, year, month, kind="clearing")
+@scoped(get_branch, "POST")
+@once
+def deduction_create(request, branch, year, month):
+    return _entry(request, branch, year, month, kind="deduction")
 
 
-def declaration_create(request, pk, year, month):
-    return _entry_view(request, pk, year, month, kind="declaration")
+@scoped(get_branch, "POST")
+@once
+def clearing_create(request, branch, year, month):
+    return _entry(request, branch, year, month, kind="clearing")
 
 
-def declarations_approve(request, pk, year, month):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "POST")
+def declarations_approve(request, branch, year, month):
     official = require_points_clerk(request, branch)
     _check_month(year, month)
-    if request.method != "POST":  # after the scope check: out of scope is 404 on any method
-        return HttpResponseNotAllowed(["POST"])
     ids = [int(i) for i in request.POST.getlist("declaration") if i.isdigit()]
     if not ids:
         messages.warning(request, "请先勾选要通过的申报。")
         return redirect(_month_url(branch, year, month))
-    branch_month = get_object_or_404(BranchMonth, branch=branch, year=year, month=month)
+    branch_month = services.month_view(branch=branch, year=year, month=month)
+    if branch_month is None or branch_month.pk is None:
+        raise Http404
     try:
         count = services.declarations_approve_many(
             branch_month=branch_month, declaration_ids=ids, by=official.user
@@ -265,13 +192,13 @@ def declarations_approve(request, pk, year, month):
     return redirect(_month_url(branch, year, month))
 
 
-def month_close(request, pk, year, month):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "POST")
+def month_close(request, branch, year, month):
     official = require_secretary(request, branch)
     _check_month(year, month)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    branch_month = get_object_or_404(BranchMonth, branch=branch, year=year, month=month)
+    branch_month = services.month_view(branch=branch, year=year, month=month)
+    if branch_month is None:
+        raise Http404
     form = CloseMonthForm(request.POST)
     if form.is_valid():
         try:
@@ -285,11 +212,10 @@ def month_close(request, pk, year, month):
         else:
             messages.success(request, f"{year}年{month}月已结账。")
             return redirect(_month_url(branch, year, month))
-    context = _month_context(request, branch, year, month, forms={"close": form})
-    return render(request, "scoring/month.html", context)
+    return _page(request, branch, year, month, forms={"close": form})
 
 
-def _get_declaration(request, pk) -> Declaration:
+def get_declaration(request, pk) -> Declaration:
     return get_object_or_404(
         Declaration.objects.visible_to(request.user).select_related(
             "member", "branch__township", "item", "created_by"
@@ -298,9 +224,8 @@ def _get_declaration(request, pk) -> Declaration:
     )
 
 
-@require_http_methods(["GET", "POST"])
-def declaration_review(request, pk):
-    declaration = _get_declaration(request, pk)
+@scoped(get_declaration, "GET", "POST")
+def declaration_review(request, declaration):
     # Everyone who sees the branch may read the record; only the branch committee decides.
     official = official_of(request)
     if request.method == "POST":
@@ -340,9 +265,9 @@ def declaration_review(request, pk):
     )
 
 
-def declaration_photo(request, pk):
+@scoped(get_declaration, "GET")
+def declaration_photo(request, declaration):
     """The photo, served only to people who may see the declaration (not a public media URL)."""
-    declaration = _get_declaration(request, pk)
     if not declaration.photo:
         raise Http404
     content_type = "image/png" if declaration.photo.name.endswith(".png") else "image/jpeg"

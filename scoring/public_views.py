@@ -20,8 +20,8 @@ from django.utils.cache import add_never_cache_headers
 
 from core.web import FIRST_YEAR, LAST_YEAR, methods
 from members.models import CardLink, Member, RollPeriod
-from scoring import ledger
-from scoring.cards import build_card
+from scoring import versions
+from scoring.cards import card_for
 from scoring.models import PointsEntry, RuleSet
 
 TOKEN_MAX_LENGTH = CardLink._meta.get_field("token").max_length
@@ -104,16 +104,9 @@ def card_public(request, token):
         "other_years": [y for y in offered if y != year],
         "card": None,
     }
-    rule_set = RuleSet.in_force(year)
-    if rule_set is not None:
-        card = build_card(
-            rule_set.scoring_rules(),
-            ledger.member_years([member.pk], year)[member.pk],
-            member=member,
-            branch=member.branch,
-            year=year,
-            today=today,
-        )
+    in_force = versions.in_force_id(year)
+    if in_force is not None:
+        card = card_for(member, year, today=today, in_force=in_force)
         so_far = None
         if year == today.year:
             so_far = {"month": today.month, "points": card.months[today.month - 1].running}

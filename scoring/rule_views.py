@@ -14,9 +14,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
 
-from core.web import apply_validation_error
+from core.submissions import once
+from core.web import apply_validation_error, scoped
 from members.models import Branch, Category
 from members.scope import get_branch, official_of, require_secretary
 from scoring import services
@@ -86,18 +86,18 @@ def _sheet_context(rule_set: RuleSet, items, *, branch: Branch | None = None) ->
     }
 
 
-def rules_sheet(request, year):
+@scoped(official_of, "GET")
+def rules_sheet(request, official, year):
     """The county's published rules for the year, as the A4 sheet every branch posts."""
-    official_of(request)
     rule_set = _rule_set_in_force(year)
     context = _sheet_context(rule_set, rule_set.items.filter(branch__isnull=True))
     context["heading"] = f"{settings.COUNTY_NAME}农村党员积分管理评定编制（{year}年）"
     return render(request, "scoring/rules_sheet.html", context)
 
 
-def branch_rules(request, pk, year):
+@scoped(get_branch, "GET")
+def branch_rules(request, branch, year):
     """The branch's view of the year's rules: what it switched off, its own items, the adoption."""
-    branch = get_branch(request, pk)
     official = official_of(request)
     rule_set = RuleSet.in_force(year)
     context = {
@@ -135,10 +135,9 @@ def branch_rules(request, pk, year):
     return render(request, "scoring/rules_branch.html", context)
 
 
-@require_http_methods(["GET", "POST"])
-def branch_adopt(request, pk, year):
+@scoped(get_branch, "GET", "POST")
+def branch_adopt(request, branch, year):
     """Record the members' meeting that adopted the year's rules (secretary only)."""
-    branch = get_branch(request, pk)
     require_secretary(request, branch)
     rule_set = _rule_set_in_force(year)
     adoption = BranchAdoption.objects.filter(branch=branch, rule_set=rule_set).first()
@@ -177,10 +176,10 @@ def branch_adopt(request, pk, year):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def branch_item_create(request, pk, year):
+@scoped(get_branch, "GET", "POST")
+@once
+def branch_item_create(request, branch, year):
     """Add one of the branch's own contribution items under a county item (secretary only)."""
-    branch = get_branch(request, pk)
     require_secretary(request, branch)
     rule_set = _rule_set_in_force(year)
     parents = services.active_items(
@@ -215,9 +214,9 @@ def branch_item_create(request, pk, year):
     )
 
 
-def branch_rules_print(request, pk, year):
+@scoped(get_branch, "GET")
+def branch_rules_print(request, branch, year):
     """The branch's own A4 sheet: switched-off items left out, own items in, adoption date."""
-    branch = get_branch(request, pk)
     rule_set = _rule_set_in_force(year)
     items = services.active_items(branch=branch, rule_set=rule_set).select_related("parent")
     context = _sheet_context(rule_set, items, branch=branch)

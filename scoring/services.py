@@ -577,6 +577,8 @@ def _committee_entry(
 @transaction.atomic
 def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -> BranchMonth:
     """Close the month at the branch committee meeting. Refused while declarations wait.
+    ``branch_month`` may be a month not opened yet (a month without any entry is closed too);
+    the closed month is returned.
 
     The month row is locked before the waiting declarations are counted, so a declaration
     posted at the same moment either is counted (and the close refused) or finds the month
@@ -612,8 +614,9 @@ def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -
     )
     if branch.closed_through is None or branch.closed_through < month_start:
         Branch.objects.filter(pk=branch.pk).update(closed_through=month_start)
-    branch_month.refresh_from_db()
-    return branch_month
+    if branch_month.pk is not None:
+        branch_month.refresh_from_db()
+    return locked
 
 
 @transaction.atomic

@@ -8,30 +8,30 @@ urlpatterns = [
     # The branch's month (steps 2–3)
     path("branches/<int:pk>/month/", month_views.month_current, name="month_current"),
     path(
-        "branches/<int:pk>/months/<int:year>/<int:month>/", month_views.month_screen, name="month"
+        "branches/<int:pk>/months/<year:year>/<int:month>/", month_views.month_screen, name="month"
     ),
     path(
-        "branches/<int:pk>/months/<int:year>/<int:month>/declarations/",
+        "branches/<int:pk>/months/<year:year>/<int:month>/declarations/",
         month_views.declaration_create,
         name="declaration_create",
     ),
     path(
-        "branches/<int:pk>/months/<int:year>/<int:month>/deductions/",
+        "branches/<int:pk>/months/<year:year>/<int:month>/deductions/",
         month_views.deduction_create,
         name="deduction_create",
     ),
     path(
-        "branches/<int:pk>/months/<int:year>/<int:month>/clearing/",
+        "branches/<int:pk>/months/<year:year>/<int:month>/clearing/",
         month_views.clearing_create,
         name="clearing_create",
     ),
     path(
-        "branches/<int:pk>/months/<int:year>/<int:month>/approve/",
+        "branches/<int:pk>/months/<year:year>/<int:month>/approve/",
         month_views.declarations_approve,
         name="declarations_approve",
     ),
     path(
-        "branches/<int:pk>/months/<int:year>/<int:month>/close/",
+        "branches/<int:pk>/months/<year:year>/<int:month>/close/",
         month_views.month_close,
         name="month_close",
     ),
@@ -40,14 +40,14 @@ urlpatterns = [
     ),
     path("declarations/<int:pk>/photo/", month_views.declaration_photo, name="declaration_photo"),
     # Points card (积分卡) and corrections
-    path("members/<int:pk>/card/<int:year>/", card_views.points_card, name="points_card"),
+    path("members/<int:pk>/card/<year:year>/", card_views.points_card, name="points_card"),
     path(
-        "members/<int:pk>/card/<int:year>/print/",
+        "members/<int:pk>/card/<year:year>/print/",
         card_views.points_card_print,
         name="points_card_print",
     ),
     path(
-        "branches/<int:pk>/cards/<int:year>/print/",
+        "branches/<int:pk>/cards/<year:year>/print/",
         card_views.branch_cards_print,
         name="branch_cards_print",
     ),
@@ -55,20 +55,20 @@ urlpatterns = [
         "members/<int:pk>/corrections/new/", card_views.correction_create, name="correction_create"
     ),
     # Rules (step 1)
-    path("rules/<int:year>/", rule_views.rules_sheet, name="rules_sheet"),
-    path("branches/<int:pk>/rules/<int:year>/", rule_views.branch_rules, name="branch_rules"),
+    path("rules/<year:year>/", rule_views.rules_sheet, name="rules_sheet"),
+    path("branches/<int:pk>/rules/<year:year>/", rule_views.branch_rules, name="branch_rules"),
     path(
-        "branches/<int:pk>/rules/<int:year>/adopt/",
+        "branches/<int:pk>/rules/<year:year>/adopt/",
         rule_views.branch_adopt,
         name="branch_adopt",
     ),
     path(
-        "branches/<int:pk>/rules/<int:year>/items/new/",
+        "branches/<int:pk>/rules/<year:year>/items/new/",
         rule_views.branch_item_create,
         name="branch_item_create",
     ),
     path(
-        "branches/<int:pk>/rules/<int:year>/print/",
+        "branches/<int:pk>/rules/<year:year>/print/",
         rule_views.branch_rules_print,
         name="branch_rules_print",
     ),

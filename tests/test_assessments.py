@@ -345,15 +345,16 @@ def test_the_assessment_page_query_count_does_not_grow_with_the_branch(
     close_months(county.branch, YEAR, [1, 2, 3], by=county.secretary_user)
     assessment = open_q1(county)
     client = county.client("secretary")
-    # session, user, official, assessment, rule set categories, roll (2), ledger (3), logs,
-    # the branch in the top bar (the stored lines need fewer: lines instead of roll + ledger)
-    with django_assert_max_num_queries(12):
+    # session, user, official, assessment, rule set categories, roll (2), ledger (3), the
+    # months' versions, their base scores and the version in force, logs, the branch in the top
+    # bar (the stored lines need fewer: lines instead of roll + ledger)
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("assessment", args=[assessment.pk]))
     assert len(response.context["rows"]) == extra_members + 1
     response = confirm(county, assessment, members_expected=extra_members + 1)
     assert response.status_code == 302
     township = county.client("township")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         response = township.get(reverse("assessment", args=[assessment.pk]))
     assert len(response.context["rows"]) == extra_members + 1
 

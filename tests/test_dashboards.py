@@ -294,9 +294,14 @@ def test_category_and_grade_counts_link_to_the_same_members(year):
         )
         listed = follow(client, response, url)
         assert listed.context["page"].paginator.count == count
-    # 赵六's points were cleared: grade 不合格 (projected), total 0.
+    # 赵六's points were cleared: grade 不合格 (projected), projected year 0.
     zhao = next(m for m in board.members if m.name == "赵六")
-    assert (zhao.total, zhao.grade, zhao.grade_confirmed) == (Decimal("0.00"), "unqualified", False)
+    assert (zhao.cleared, zhao.projected, zhao.grade, zhao.grade_confirmed) == (
+        True,
+        Decimal("0.00"),
+        "unqualified",
+        False,
+    )
     assert "预计" in response.content.decode()
 
 
@@ -313,11 +318,11 @@ def test_points_so_far_match_the_scoring_rules(year_with_changes):
     years = ledger.member_years(ids, YEAR)
     for member in board.members:
         whole = years[member.pk]
-        so_far = engine.MemberYear(
-            months={m: c for m, c in whole.months.items() if m <= 11},
-            entries=[e for e in whole.entries if e.month <= 11],
-        )
-        assert member.total == engine.year_result(scoring_rules, so_far).total, member.name
+        # 本年累计 through November is the card's running total; the projection is the year as
+        # it stands, and its grade the projected grade.
+        running = engine.running_totals(scoring_rules, whole)[10]
+        assert member.running == member.total == running, member.name
+        assert member.projected == engine.year_result(scoring_rules, whole).total, member.name
         assert member.grade == engine.year_result(scoring_rules, whole).grade, member.name
     zhouqi = next(m for m in board.members if m.pk == year.zhouqi.pk)
     assert zhouqi.branch_id == county.branch.pk  # counted where they are in November

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scoring import engine
 from scoring.engine import (
     BASIC,
     BONUS,
@@ -763,3 +764,96 @@ def test_ballot_scores_are_always_a_valid_appraisal(e, q, b, u):
 @given(st.integers(min_value=0, max_value=500), st.integers(min_value=0, max_value=500))
 def test_the_quota_is_exceeded_exactly_when_three_times_excellent_exceeds_members(e, n):
     assert excellent_quota_exceeded(RULES, excellent=e, members=n) is (3 * e > n)
+
+
+# --- The aggregate path: the dashboards' fold of monthly sums ----------------------------------
+
+# A month's base may come from another rule-set version (DOMAIN §3.8): any base with 2 decimals.
+bases_st = st.integers(min_value=0, max_value=20_000).map(lambda n: Decimal(n) / 100)
+
+
+@st.composite
+def versioned_member_years(draw):
+    """A member-year whose months on the roll each carry the base of their own version."""
+    member = draw(member_years())
+    bases = {month: draw(bases_st) for month in member.months}
+    use_bases = draw(st.booleans())
+    return MemberYear(
+        months=member.months,
+        entries=member.entries,
+        appraisal=member.appraisal,
+        bases=bases if use_bases else None,
+    )
+
+
+def folded(member, upto=12):
+    months = {m: engine.month_units(RULES, member, m) for m in range(1, 13)}
+    return engine.standing(RULES, months, member.months, upto=upto, appraisal=member.appraisal)
+
+
+def so_far(member, upto):
+    return MemberYear(
+        months={m: c for m, c in member.months.items() if m <= upto},
+        entries=[e for e in member.entries if e.month <= upto],
+        appraisal=member.appraisal,
+        bases=None
+        if member.bases is None
+        else {m: b for m, b in member.bases.items() if m <= upto},
+    )
+
+
+@prop
+@given(versioned_member_years())
+def test_the_fold_of_monthly_sums_is_the_detailed_year(member):
+    """What a dashboard computes from SQL sums per month equals what a card or an assessment
+    computes from the entries: total, grade, parts."""
+    result = year_result(RULES, member)
+    year = folded(member)
+    assert (year.total, year.grade, year.cleared) == (result.total, result.grade, result.cleared)
+    assert year.projected == result.total
+    assert (year.base, year.bonus, year.deductions, year.corrections) == (
+        result.base,
+        result.bonus,
+        result.deductions,
+        result.corrections,
+    )
+    assert year.grade_category == result.grade_category
+
+
+@prop
+@given(versioned_member_years(), st.integers(min_value=1, max_value=12))
+def test_the_fold_so_far_is_the_running_total_and_the_year_of_the_months_so_far(member, upto):
+    standing = folded(member, upto)
+    assert standing.running == running_totals(RULES, member)[upto - 1]
+    assert standing.total == year_result(RULES, so_far(member, upto)).total
+    # The projection is the whole year as it stands (real months after ``upto`` hold nothing
+    # but their base shares).
+    assert standing.projected == year_result(RULES, member).total
+
+
+@prop
+@given(versioned_member_years())
+def test_per_month_bases_are_what_each_month_is_scored_with(member):
+    if member.bases is None:
+        return
+    for month, category in member.months.items():
+        shown = month_result(RULES, member, month).base
+        assert shown == oracle_round(Fraction(member.bases[month]) / 12), category
+
+
+def test_a_month_scored_under_a_second_version_keeps_its_own_base():
+    """Q1 opened under version 1 (B = 80), April onward under version 2 (B = 92)."""
+    months = dict.fromkeys(range(1, 13), "B")
+    bases = {m: Decimal(80) if m <= 3 else Decimal(92) for m in range(1, 13)}
+    member = MemberYear(months=months, bases=bases)
+    assert quarter_result(RULES, member, 1).base == Decimal("20.00")
+    assert quarter_result(RULES, member, 2).base == Decimal("23.00")
+    assert year_result(RULES, member).total == Decimal("89.00")
+    assert folded(member).total == Decimal("89.00")
+
+
+def test_units_refuse_values_off_the_grid():
+    assert engine.to_units(Decimal("0.01")) == 12
+    assert engine.base_units(Decimal("88")) == 8800
+    with pytest.raises(ValueError):
+        engine.to_units(Decimal("0.001"))
