@@ -70,7 +70,7 @@ def require_open_from(
     or a later one. The branch rows are locked, so a month cannot be closed meanwhile."""
     month = first_of_month(month)
     ids = sorted({b.pk for b in branches})
-    locked = Branch.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    locked = Branch.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
     latest = max((b.closed_through for b in locked if b.closed_through), default=None)
     if latest is not None and month <= latest:
         first_open = next_month_start(latest)

@@ -286,7 +286,7 @@ def _closed_message(year: int, month: int) -> str:
 def _lock_month(*, branch: Branch, year: int, month: int) -> BranchMonth:
     """The month row, opened if need be and locked until the end of the transaction."""
     branch_month = month_get_or_open(branch=branch, year=year, month=month)
-    return BranchMonth.objects.select_for_update().get(pk=branch_month.pk)
+    return BranchMonth.objects.select_for_update(no_key=True).get(pk=branch_month.pk)
 
 
 def _lock_open_month(*, branch: Branch, year: int, month: int) -> BranchMonth:
@@ -590,8 +590,10 @@ def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -
     if meeting_date > timezone.localdate():
         raise ValidationError({"meeting_date": "支委会日期不能晚于今天。"})
     # The branch row first (roster changes lock it too: a category change cannot slip into the
-    # month being closed), then the month row (declarations lock it).
-    branch = Branch.objects.select_for_update().get(pk=branch_month.branch_id)
+    # month being closed), then the month row (declarations lock it). FOR NO KEY UPDATE: a row
+    # inserted meanwhile that refers to the branch (a declaration) takes a key-share lock on it,
+    # which a plain FOR UPDATE would block — and the declaration holds the month row: deadlock.
+    branch = Branch.objects.select_for_update(no_key=True).get(pk=branch_month.branch_id)
     locked = _lock_month(branch=branch, year=branch_month.year, month=branch_month.month)
     if not locked.is_open:
         raise ValidationError("该月已经结账（可能刚被他人操作），无需重复结账。")
