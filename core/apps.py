@@ -1,4 +1,10 @@
 from django.apps import AppConfig
+from django.db.models.signals import class_prepared
+
+from core.constraints import add_length_constraints
+
+# Connected at import, before the project's models are prepared (core is installed first).
+class_prepared.connect(add_length_constraints)
 
 
 class CoreConfig(AppConfig):

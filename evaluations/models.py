@@ -69,6 +69,11 @@ class Assessment(models.Model):
                 name="assessment_present_not_more_than_expected",
             ),
             models.CheckConstraint(
+                condition=Q(members_expected__isnull=True)
+                | Q(members_expected__gte=1, members_expected__lte=10_000),
+                name="assessment_expected_bounded",
+            ),
+            models.CheckConstraint(
                 condition=Q(status="open")
                 | Q(meeting_date__isnull=False, members_present__isnull=False),
                 name="assessment_confirmed_has_meeting",
@@ -184,7 +189,21 @@ class Appraisal(models.Model):
         verbose_name = verbose_name_plural = "民主评议"
         constraints = [
             models.UniqueConstraint(fields=["member", "year"], name="appraisal_one_per_year"),
-            models.CheckConstraint(condition=Q(score__gte=0), name="appraisal_not_negative"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="appraisal_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(ballots_excellent__isnull=True)
+                    | Q(
+                        ballots_excellent__lte=1000,
+                        ballots_qualified__lte=1000,
+                        ballots_basic__lte=1000,
+                        ballots_unqualified__lte=1000,
+                    )
+                ),
+                name="appraisal_ballots_bounded",
+            ),
             models.CheckConstraint(
                 condition=Q(source="branch") | ~Q(source_organisation=""),
                 name="appraisal_residence_names_organisation",
@@ -221,7 +240,7 @@ class FollowUp(models.Model):
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
     date = models.DateField("日期")
     who = models.CharField("谈话人/决定机关", max_length=100)
-    notes = models.TextField("情况记录")
+    notes = models.CharField("情况记录", max_length=2000)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -249,9 +268,9 @@ class Appeal(models.Model):
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField("年度")
     received_on = models.DateField("收到日期")
-    content = models.TextField("申诉内容")
+    content = models.CharField("申诉内容", max_length=2000)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    decision = models.TextField("处理意见", blank=True)
+    decision = models.CharField("处理意见", max_length=2000, blank=True)
     decided_on = models.DateField("处理日期", null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -381,12 +400,12 @@ class Objection(models.Model):
     notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
     anonymous = models.BooleanField("匿名", default=False)
     raised_by = models.CharField("反映人", max_length=50, blank=True)
-    content = models.TextField("异议内容")
+    content = models.CharField("异议内容", max_length=2000)
     received_on = models.DateField("收到日期")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    answer = models.TextField("答复", blank=True)
+    answer = models.CharField("答复", max_length=2000, blank=True)
     answered_on = models.DateField("答复日期", null=True, blank=True)
-    resolution = models.TextField("办结情况", blank=True)
+    resolution = models.CharField("办结情况", max_length=2000, blank=True)
     resolved_on = models.DateField("办结日期", null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

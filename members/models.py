@@ -13,9 +13,14 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact as Equal
 from django.utils import timezone
 
 from members.names import pinyin_sort_key
+
+# No one joined, and no roll began, before the Party was founded.
+PARTY_FOUNDED = datetime.date(1921, 7, 1)
 
 
 def first_of_month(day: datetime.date) -> datetime.date:
@@ -213,6 +218,13 @@ class Member(models.Model):
             models.CheckConstraint(
                 condition=Q(joined_party__gt=F("birth_date")), name="member_joined_after_birth"
             ),
+            models.CheckConstraint(
+                condition=Q(joined_party__gte=PARTY_FOUNDED), name="member_joined_after_1921"
+            ),
+            models.CheckConstraint(
+                condition=Equal(Length("id_number"), 18), name="member_id_number_18_characters"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="member_has_name"),
         ]
         indexes = [models.Index(fields=["branch", "name_sort"])]
 
@@ -262,6 +274,9 @@ class CategoryChange(models.Model):
             models.CheckConstraint(
                 condition=Q(category__in=["A", "B", "C", "D"]), name="category_known"
             ),
+            models.CheckConstraint(
+                condition=Q(effective_from__gte=PARTY_FOUNDED), name="category_after_1921"
+            ),
         ]
 
     def __str__(self):
@@ -307,6 +322,7 @@ class RollPeriod(models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="roll_end_after_start"
             ),
+            models.CheckConstraint(condition=Q(start__gte=PARTY_FOUNDED), name="roll_after_1921"),
             # At most one open period per member: a member is on one roll at a time.
             models.UniqueConstraint(
                 fields=["member"], condition=Q(end__isnull=True), name="roll_one_open_period"

@@ -45,6 +45,7 @@ from members import services
 from members.contact import MSG_BAD_PHONE, validate_phone
 from members.idcard import age_on, mask_id_number, validate_id_number
 from members.models import (
+    PARTY_FOUNDED,
     Branch,
     Category,
     CategoryChange,
@@ -134,7 +135,6 @@ MSG_MACRO = (
 MSG_BOMB = "文件解压后异常庞大（可能是恶意构造的压缩文件），不能导入。请使用本系统的导入模板填写"
 MSG_NO_DATA = "表格中没有党员数据：表头下面是空的"
 
-PARTY_FOUNDED = datetime.date(1921, 7, 1)
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ACTION_LABELS = {CREATE: "新增", UPDATE: "更新", UNCHANGED: "无变化", ERROR: "错误"}

@@ -20,12 +20,19 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from members.models import Branch, Category, CategoryChange, Member, RollPeriod, first_of_month
+from members.models import (
+    PARTY_FOUNDED,
+    Branch,
+    Category,
+    CategoryChange,
+    Member,
+    RollPeriod,
+    first_of_month,
+)
 from members.names import pinyin_sort_key
 from members.permissions import require_roster_manager
 
 BULK_BATCH = 1000  # rows per INSERT in members_create_bulk
-PARTY_FOUNDED = datetime.date(1921, 7, 1)
 
 # Checks that the apps above run before a member's roll ends in a branch (a transfer or leaving):
 # ``check(member=, branch=, after=)`` raises ValidationError if the branch still holds something

@@ -20,6 +20,7 @@ from members.models import Branch, Category, Member, ScopedQuerySet
 from scoring import engine
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
+POINT_LIMIT = 100  # the most one entry, item or declaration may be worth, either way
 
 
 class RuleSet(models.Model):
@@ -51,7 +52,7 @@ class RuleSet(models.Model):
     excellent_quota_numerator = models.PositiveSmallIntegerField("优秀比例（分子）", default=1)
     excellent_quota_denominator = models.PositiveSmallIntegerField("优秀比例（分母）", default=3)
     notice_days = models.PositiveSmallIntegerField("公示天数", default=5)
-    notes = models.TextField("说明", blank=True)
+    notes = models.CharField("说明", max_length=2000, blank=True)
     based_on = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, verbose_name="基于版本"
     )
@@ -73,6 +74,9 @@ class RuleSet(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(appraisal_max__gte=0), name="ruleset_appraisal_max_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(appraisal_max__lte=100), name="ruleset_appraisal_max_bounded"
             ),
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False),
@@ -232,6 +236,10 @@ class RuleItem(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(points_min__lte=F("points_max")), name="ruleitem_range_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(points_min__gte=-POINT_LIMIT, points_max__lte=POINT_LIMIT),
+                name="ruleitem_points_bounded",
             ),
             models.CheckConstraint(
                 condition=(
@@ -419,7 +427,12 @@ class Declaration(models.Model):
                 condition=Q(month__gte=1, month__lte=12), name="declaration_month_valid"
             ),
             models.CheckConstraint(
-                condition=Q(points_claimed__gt=0), name="declaration_points_positive"
+                condition=Q(points_claimed__gt=0, points_claimed__lte=POINT_LIMIT),
+                name="declaration_points_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_approved__isnull=True) | Q(points_approved__lte=POINT_LIMIT),
+                name="declaration_approved_points_bounded",
             ),
             models.CheckConstraint(
                 condition=~Q(status="approved") | Q(points_approved__gt=0),
@@ -537,6 +550,12 @@ class PointsEntry(Chained):
                 name="entry_item_unless_correction",
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="entry_has_reason"),
+            # No single entry moves more than this: no item is worth more, and a correction
+            # beyond it is a typing error (a larger fix is several corrections, each explained).
+            models.CheckConstraint(
+                condition=Q(points__gte=-POINT_LIMIT, points__lte=POINT_LIMIT),
+                name="entry_points_bounded",
+            ),
         ]
         indexes = [
             models.Index(fields=["branch", "year", "month"]),

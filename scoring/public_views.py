@@ -68,25 +68,28 @@ def _requested_year(request, today: datetime.date, offered: list[int]) -> int:
 
 
 def _entry_rows(member: Member, year: int) -> list[dict]:
-    """The member's own ledger lines as month, label and points: no reasons, no authors.
-
-    A clearing item shows only the generic "积分清零" marker (as on the public notice), not
-    which item it was; deductions and contributions show the item's name from the rules.
-    """
-    rows = []
+    """The member's own ledger lines as the card link may show them (DOMAIN §5): contribution
+    items by name; deductions only as one total per month (违规扣分 −5), never the item or the
+    reason; corrections as 积分更正. No reasons, no authors. (A cleared year shows nothing but
+    积分清零: the view leaves the lines out.)"""
+    rows: list[dict] = []
+    deductions: dict[int, dict] = {}
     entries = (
         PointsEntry.objects.filter(member=member, year=year)
+        .exclude(kind=PointsEntry.Kind.CLEARING)
         .order_by("month", "created_at", "pk")
         .values_list("month", "kind", "points", "item__name")
     )
     for month, kind, points, item_name in entries:
-        if kind == PointsEntry.Kind.CLEARING:
-            label = "积分清零"
+        if kind == PointsEntry.Kind.DEDUCTION:
+            if month not in deductions:
+                deductions[month] = {"month": month, "kind": kind, "label": "违规扣分", "points": 0}
+                rows.append(deductions[month])
+            deductions[month]["points"] += points
         elif kind == PointsEntry.Kind.CORRECTION:
-            label = "积分更正"
+            rows.append({"month": month, "kind": kind, "label": "积分更正", "points": points})
         else:
-            label = item_name
-        rows.append({"month": month, "kind": kind, "label": label, "points": points})
+            rows.append({"month": month, "kind": kind, "label": item_name, "points": points})
     return rows
 
 
@@ -114,7 +117,7 @@ def card_public(request, token):
             card=card,
             so_far=so_far,
             has_future_months=any(m.future and m.on_roll for m in card.months),
-            entries=_entry_rows(member, year),
+            entries=[] if card.result.cleared else _entry_rows(member, year),
         )
     response = render(request, "scoring/card_public.html", context)
     # The token is in the URL: never send it on as a Referer, never keep the page in a cache

@@ -155,6 +155,10 @@ def test_backup_then_restore_into_an_emptied_database_brings_everything_back(bus
     assert row_counts() == counts
     assert points_sum() == total
     assert (Path(settings.MEDIA_ROOT) / photo_name).read_bytes() == photo
+    # The hash chains came back whole: verify_ledger passes on the restored database.
+    verify = io.StringIO()
+    call_command("verify_ledger", stdout=verify)
+    assert "核验通过" in verify.getvalue()
     # The restored data works through the pages.
     declaration = Declaration.objects.get()
     page = busy_county.client("assessor").get(reverse("declaration_photo", args=[declaration.pk]))

@@ -163,8 +163,10 @@ def test_the_page_shows_nothing_private_and_no_other_member(county, rules_2026):
         "19680309",
     ]:
         assert secret not in html, secret
-    # the member's own entries: item names and points, never the free-text reasons or authors
-    assert item(rules_2026, "K01").name in html and "-2.00" in html
+    # the member's own entries: contribution items by name; a deduction only as the month's
+    # total (DOMAIN §5), never its item or reason; never the free-text reasons or authors
+    assert item(rules_2026, "G03").name in html
+    assert "违规扣分" in html and "-2.00" in html and item(rules_2026, "K01").name not in html
     assert "五月无故缺席党员大会" not in html and "参加人居环境整治清扫村道" not in html
     assert "assessor" not in html
     # nothing about anyone else in the branch
@@ -192,6 +194,35 @@ def test_a_clearing_shows_the_generic_marker_not_the_item(county, rules_2026):
 
     assert "积分清零" in html
     assert clearing_item.name not in html and "参与赌博被处罚" not in html
+
+
+def test_a_cleared_year_shows_the_marker_only(county, rules_2026):
+    approve_bonus(county, rules_2026, county.member, points="6")
+    deduct(county, rules_2026, county.member)
+    services.clearing_record(
+        member=county.member,
+        branch=county.branch,
+        year=YEAR,
+        month=7,
+        item=item(rules_2026, "Q4"),
+        occurred_on=datetime.date(YEAR, 7, 20),
+        reason="参与赌博被处罚",
+        confirmed=True,
+        by=county.secretary_user,
+    )
+    html = Client().get(public_url(issue(county))).content.decode()
+    assert "积分清零" in html
+    for detail in ["逐月积分", "违规扣分", item(rules_2026, "G03").name, "+6.00"]:
+        assert detail not in html, detail
+
+
+def test_deductions_show_as_one_total_per_month(county, rules_2026):
+    deduct(county, rules_2026, county.member, code="K01", reason="缺席党员大会")
+    deduct(county, rules_2026, county.member, code="K05", reason="缺学")
+    html = Client().get(public_url(issue(county))).content.decode()
+    assert html.count("违规扣分") == 2  # the composition table and one line for May
+    assert "-3.00" in html
+    assert item(rules_2026, "K01").name not in html and item(rules_2026, "K05").name not in html
 
 
 def test_the_response_is_not_cached_not_referred_and_not_indexed(county, rules_2026):

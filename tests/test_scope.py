@@ -8,7 +8,7 @@ project: adding a URL without adding it here fails `test_every_url_is_covered`.
 import datetime
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from members.permissions import system_user
@@ -342,3 +342,73 @@ def test_county_pages_answer_404_to_everyone_else(county, persona, name):
     assert client.get(url).status_code == 404
     assert client.post(url, {}).status_code == 404
     assert county.client("county").get(url).status_code == 200
+
+
+# --- A look-up of a person: an out-of-scope hit answers like a miss ----------------------------
+
+
+def _errors(response, form_name=None) -> str:
+    form = response.context["forms"][form_name] if form_name else response.context["form"]
+    return str(form.errors)
+
+
+def test_the_month_entry_picker_answers_another_branch_s_member_as_an_unknown_name(
+    scoped_county,
+):
+    county = scoped_county
+    client = county.client("secretary")
+    url = reverse("declaration_create", args=[county.branch.pk, YEAR, 4])
+
+    def typed(name):
+        return client.post(
+            url,
+            {
+                "declaration-member": name,
+                "declaration-item": "G02",
+                "declaration-occurred_on": f"{YEAR}-04-03",
+                "declaration-description": "义务劳动",
+            },
+        )
+
+    elsewhere = _errors(typed(county.member_z.name), "declaration")
+    far = _errors(typed(county.member_x.name), "declaration")
+    unknown = _errors(typed("查无此人"), "declaration")
+    assert elsewhere.replace(county.member_z.name, "?") == unknown.replace("查无此人", "?")
+    assert far.replace(county.member_x.name, "?") == unknown.replace("查无此人", "?")
+
+
+def test_a_list_filtered_on_someone_out_of_scope_answers_like_nobody(scoped_county):
+    county = scoped_county
+    client = county.client("township")
+    url = reverse("township_entries", args=[county.dongcun.pk])
+
+    def listed(member_id):
+        response = client.get(url, {"year": YEAR, "member": member_id})
+        assert response.status_code == 200
+        return response.context["page"].paginator.count, response.context["description"]
+
+    assert listed(county.member_z.pk) == listed(2**40) == (0, [f"{YEAR}年"])
+
+
+def test_an_id_number_registered_elsewhere_is_refused_without_saying_where(scoped_county):
+    county = scoped_county
+    client = county.client("secretary")
+    messages = []
+    for other in (county.member_z, county.member_x):  # another township, another county
+        response = client.post(
+            reverse("member_create", args=[county.branch.pk]),
+            {
+                "name": "新来的",
+                "id_number": other.id_number,
+                "gender": other.gender,
+                "birth_date": other.birth_date.isoformat(),
+                "joined_party": "1995-07-01",
+                "category": "B",
+                "on_roll_from": f"{YEAR}-11",
+            },
+        )
+        text = _errors(response)
+        for place in (other.branch.name, other.branch.township.name, "兴县", "岚城镇"):
+            assert place not in text
+        messages.append(text)
+    assert messages[0] == messages[1]
