@@ -385,12 +385,25 @@ class DeclarationQuerySet(ScopedQuerySet):
 
 
 class Declaration(models.Model):
-    """A member's declaration of a contribution (党员申报), reviewed by the branch committee."""
+    """An entry waiting for the branch committee's review: a member's declaration of a
+    contribution (党员申报) — typed by the secretary, by the member, or imported — or a proposed
+    deduction (a meeting's unexcused absence, a post holder who did not keep the pledge). The
+    committee approves it (the ledger entry is written then: a bonus, or for a deduction item a
+    deduction), returns it, or it is withdrawn while it waits."""
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "待审议"
         APPROVED = "approved", "已通过"
         RETURNED = "returned", "已退回"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    class Source(models.TextChoices):
+        CLERK = "clerk", "代为录入"
+        SELF = "self", "本人申报"
+        ACTIVITY = "activity", "活动批量录入"
+        ATTENDANCE = "attendance", "会议考勤"
+        POST = "post", "设岗定责评定"
+        IMPORT = "import", "Excel导入"
 
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="declarations", verbose_name="党员"
@@ -401,10 +414,11 @@ class Declaration(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     month = models.PositiveSmallIntegerField("月份")
     item = models.ForeignKey(
-        RuleItem, on_delete=models.PROTECT, related_name="declarations", verbose_name="加分项目"
+        RuleItem, on_delete=models.PROTECT, related_name="declarations", verbose_name="项目"
     )
     occurred_on = models.DateField("日期")
     description = models.CharField("做了什么", max_length=300)
+    # The size of the entry, positive; a deduction item's entry is written negative.
     points_claimed = models.DecimalField("申报分值", **POINTS)
     points_approved = models.DecimalField("认定分值", **POINTS, null=True, blank=True)
     photo = models.FileField("照片", upload_to="declarations/%Y/%m/", blank=True)
@@ -412,6 +426,7 @@ class Declaration(models.Model):
         "状态", max_length=10, choices=Status.choices, default=Status.SUBMITTED
     )
     review_reason = models.CharField("审议意见", max_length=300, blank=True)
+    source = models.CharField("来源", max_length=12, choices=Source.choices, default=Source.CLERK)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
     )
@@ -446,11 +461,24 @@ class Declaration(models.Model):
         moves={
             "approve": ("审议通过", [Status.SUBMITTED], Status.APPROVED, ALREADY_REVIEWED),
             "return": ("退回", [Status.SUBMITTED], Status.RETURNED, ALREADY_REVIEWED),
+            "withdraw": ("撤回", [Status.SUBMITTED], Status.WITHDRAWN, ALREADY_REVIEWED),
+            # Corrected while it waits: the status stays, the log keeps what was changed.
+            "edit": ("修改", [Status.SUBMITTED], Status.SUBMITTED, ALREADY_REVIEWED),
         },
     )
 
     def __str__(self):
         return f"{self.member} {self.item.code} {self.occurred_on}"
+
+    @property
+    def is_deduction(self) -> bool:
+        return self.item.kind == RuleItem.Kind.DEDUCTION
+
+    @property
+    def signed_points(self) -> Decimal:
+        """What the entry adds to the member's points once approved."""
+        points = self.points_approved or self.points_claimed
+        return -points if self.is_deduction else points
 
 
 class DeclarationLog(StatusLog):

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -348,17 +348,38 @@ def declaration_create(
     points: Decimal | None = None,
     photo=None,
     confirm_duplicate: bool = False,
+    source: str = Declaration.Source.CLERK,
     by,
 ) -> Declaration:
-    require_points_clerk(by, branch)
+    """An entry waiting for the committee's review, in an open month: a contribution declared
+    (a bonus item, points within its range) or a proposed deduction (a deduction item, at its
+    fixed points; only from a meeting's attendance or a post's rating, never by the member).
+
+    ``source`` says where it came from; a member declaring for themselves (``SELF``) acts
+    through the system user after proving who they are (their card link and PIN)."""
+    if source != Declaration.Source.SELF:
+        require_points_clerk(by, branch)
+    elif by is None or not getattr(by, "is_superuser", False):
+        raise PermissionDenied("本人申报只能从党员本人的积分卡页面提交。")
     branch_month = _lock_open_month(branch=branch, year=year, month=month)
     _check_on_roll(member=member, branch=branch, year=year, month=month)
     _check_date_in_month(occurred_on=occurred_on, year=year, month=month)
     category = member.category_in(datetime.date(year, month, 1))
-    _check_item(item=item, branch_month=branch_month, kind=RuleItem.Kind.BONUS, category=category)
-    if points is None and not item.is_range:
-        points = item.points_min
-    _check_points(item=item, points=points)
+    proposed_deduction = item.kind == RuleItem.Kind.DEDUCTION
+    if proposed_deduction and source not in (
+        Declaration.Source.ATTENDANCE,
+        Declaration.Source.POST,
+    ):
+        raise ValidationError({"item": "违规扣分由支委会直接登记，不能申报。"})
+    _check_item(item=item, branch_month=branch_month, kind=item.kind, category=category)
+    if item.kind == RuleItem.Kind.CLEARING:
+        raise ValidationError({"item": "清除全年积分事项由支部书记直接登记。"})
+    if proposed_deduction:
+        points = -item.points_min  # the size of the deduction, written negative when approved
+    else:
+        if points is None and not item.is_range:
+            points = item.points_min
+        _check_points(item=item, points=points)
     if not description.strip():
         raise ValidationError({"description": "请简要写明做了什么。"})
     if not confirm_duplicate:
@@ -378,9 +399,11 @@ def declaration_create(
         description=description.strip(),
         points_claimed=points,
         photo=photo or "",
+        source=source,
         created_by=by,
     )
-    record_created(declaration, by=by, reason="申报", log_fields={"points": points})
+    reason = Declaration.Source(source).label
+    record_created(declaration, by=by, reason=reason, log_fields={"points": points})
     return declaration
 
 
@@ -397,15 +420,18 @@ def declaration_approve(
     *, declaration: Declaration, by, points: Decimal | None = None, reason: str = ""
 ) -> PointsEntry:
     """Approve a declaration, optionally adjusting its points within the item's range (an
-    adjustment needs a reason). Writes the BONUS ledger entry."""
+    adjustment needs a reason). Writes the ledger entry: a bonus, or for a proposed deduction
+    the deduction at the item's points."""
     require_points_clerk(by, declaration.branch)
     branch_month = _lock_open_month(
         branch=declaration.branch, year=declaration.year, month=declaration.month
     )
     item = declaration.item
-    if points is None:
+    deduction = item.kind == RuleItem.Kind.DEDUCTION
+    if points is None or deduction:
         points = declaration.points_claimed
-    _check_points(item=item, points=points)
+    if not deduction:
+        _check_points(item=item, points=points)
     if points != declaration.points_claimed and not reason.strip():
         raise ValidationError({"reason": "调整分值时请写明理由。"})
     transition(
@@ -422,8 +448,8 @@ def declaration_approve(
         branch=declaration.branch,
         year=declaration.year,
         month=declaration.month,
-        kind=PointsEntry.Kind.BONUS,
-        points=points,
+        kind=PointsEntry.Kind.DEDUCTION if deduction else PointsEntry.Kind.BONUS,
+        points=-points if deduction else points,
         item=item,
         rule_set=branch_month.rule_set,
         declaration=declaration,
@@ -441,6 +467,59 @@ def declaration_return(*, declaration: Declaration, by, reason: str) -> Declarat
     if not reason.strip():
         raise ValidationError({"reason": "退回时请写明理由。"})
     transition(declaration, "return", by=by, reason=reason.strip(), review_reason=reason.strip())
+    return declaration
+
+
+@transaction.atomic
+def declaration_withdraw(*, declaration: Declaration, by, reason: str = "") -> Declaration:
+    """Take back a waiting declaration (entered by mistake, twice, for the wrong member)."""
+    if not (declaration.source == Declaration.Source.SELF and getattr(by, "is_superuser", False)):
+        require_points_clerk(by, declaration.branch)
+    _lock_open_month(branch=declaration.branch, year=declaration.year, month=declaration.month)
+    transition(
+        declaration,
+        "withdraw",
+        by=by,
+        reason=reason.strip() or "撤回",
+        review_reason=reason.strip(),
+    )
+    return declaration
+
+
+@transaction.atomic
+def declaration_edit(
+    *,
+    declaration: Declaration,
+    by,
+    description: str,
+    occurred_on: datetime.date,
+    points: Decimal | None = None,
+) -> Declaration:
+    """Correct a waiting declaration (what was done, the date, the points claimed); the log row
+    keeps what it said before."""
+    require_points_clerk(by, declaration.branch)
+    _lock_open_month(branch=declaration.branch, year=declaration.year, month=declaration.month)
+    _check_date_in_month(occurred_on=occurred_on, year=declaration.year, month=declaration.month)
+    item = declaration.item
+    if item.kind == RuleItem.Kind.DEDUCTION or points is None:
+        points = declaration.points_claimed
+    _check_points(item=item, points=points)
+    if not description.strip():
+        raise ValidationError({"description": "请简要写明做了什么。"})
+    before = (
+        f"修改前：{declaration.occurred_on:%Y-%m-%d} {declaration.description} "
+        f"{declaration.points_claimed}分"
+    )
+    transition(
+        declaration,
+        "edit",
+        by=by,
+        reason=before[:500],
+        log_fields={"points": points},
+        description=description.strip(),
+        occurred_on=occurred_on,
+        points_claimed=points,
+    )
     return declaration
 
 
