@@ -82,6 +82,15 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise TypeError(self.model.immutable_message)
 
+    def bulk_create(self, objs, batch_size=None, **kwargs):
+        """Bulk inserts are chained like single ones (imports and the demo write thousands)."""
+        if kwargs:
+            raise TypeError("追加记录的批量写入不支持冲突处理选项。")
+        from core.chain import append_many
+
+        with transaction.atomic(using=self.db):
+            return append_many(self.model, objs, batch_size=batch_size or 1000)
+
 
 class LedgerCheck(models.Model):
     """One run of ``manage.py verify_ledger``: the county admin's page shows the last one."""

@@ -66,6 +66,7 @@ from members import demo, roster
 from members.card_links import card_links_issue_missing
 from members.demo_data import COUNTY_NAME, TOTAL_RURAL_MEMBERS, VILLAGE_COUNT
 from members.models import Branch, County, Member, Official, Township
+from members.permissions import system_user
 from scoring.demo import seed_year_activity
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
 from scoring.services import ruleset_load_defaults
@@ -220,7 +221,7 @@ def _fabricate_annual(year: int, branches: list[Branch], *, by) -> int:
     ``time_exports`` does), for the county's annual export; returns the number of lines."""
     from evaluations.management.commands.time_exports import _line
 
-    rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year)
+    rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year, by=by)
     scoring_rules = rule_set.scoring_rules()
     members: dict[int, list[Member]] = {}
     for member in Member.objects.filter(branch__in=branches).with_current_category():
@@ -565,7 +566,7 @@ def _import_once(stream: io.BytesIO, rows: int) -> None:
             preview = roster.parse_roster(stream, branch)
             if preview.has_errors:
                 raise RuntimeError("; ".join(preview.errors[:5]))
-            result = roster.apply_roster(preview, branch, None)
+            result = roster.apply_roster(preview, branch, system_user())
             if result.created != rows:
                 raise RuntimeError(f"roster import created {result.created} of {rows} rows")
             raise _Rollback

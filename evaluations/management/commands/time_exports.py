@@ -84,7 +84,7 @@ class Command(BaseCommand):
 @transaction.atomic
 def fabricate_year(year: int, *, by) -> int:
     """An approved annual assessment with lines for every branch that has none for ``year``."""
-    rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year)
+    rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year, by=by)
     scoring_rules = rule_set.scoring_rules()
     done = set(
         Assessment.objects.filter(year=year, period=Period.YEAR).values_list("branch_id", flat=True)
