@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+import unicodedata
 import uuid
 
 from django import forms
 
 from core.text import clean_text
 
-__all__ = ["CleanCharField", "ConfirmDuplicateMixin", "OneTimeKeyMixin"]
+__all__ = ["CleanCharField", "ConfirmDuplicateMixin", "DayInMonthField", "OneTimeKeyMixin"]
 
 
 class CleanCharField(forms.CharField):
@@ -54,3 +57,52 @@ class ConfirmDuplicateMixin(forms.Form):
 
     def show_duplicate_confirmation(self) -> None:
         self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+
+
+class DayInMonthField(forms.DateField):
+    """A date typed as people type it: 2026-11-28, 20261128, 2026/11/28, 2026年11月28日, and —
+    when the form knows its month — 11-28, 11.28, 11月28日 or just 28 (that month's 28th)."""
+
+    default_error_messages = {
+        "invalid": "请输入正确的日期，例如 2026-11-28、20261128 或 11-28。",
+    }
+
+    def __init__(self, *args, year: int | None = None, month: int | None = None, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            forms.DateInput(
+                attrs={"inputmode": "numeric", "placeholder": "如 11-28", "autocomplete": "off"},
+                format="%Y-%m-%d",
+            ),
+        )
+        super().__init__(*args, **kwargs)
+        self.year, self.month = year, month
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = unicodedata.normalize("NFKC", value).strip()
+            if self.year is not None:
+                day = _month_day(text, self.year, self.month)
+                if day is not None:
+                    return day
+            value = text
+        return super().to_python(value)
+
+
+_MONTH_DAY = re.compile(r"(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_DAY = re.compile(r"(\d{1,2})\s*日?")
+
+
+def _month_day(text: str, year: int, month: int | None) -> datetime.date | None:
+    found = _MONTH_DAY.fullmatch(text)
+    try:
+        if found:
+            return datetime.date(year, int(found[1]), int(found[2]))
+        found = _DAY.fullmatch(text)
+        if found and month is not None:
+            return datetime.date(year, month, int(found[1]))
+    except ValueError:
+        raise forms.ValidationError(
+            DayInMonthField.default_error_messages["invalid"], code="invalid"
+        ) from None
+    return None

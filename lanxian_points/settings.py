@@ -148,6 +148,7 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # keep a history of failed logins for the county admin
 
 LANGUAGE_CODE = "zh-hans"
+FORMAT_MODULE_PATH = ["lanxian_points.formats"]
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

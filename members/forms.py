@@ -14,7 +14,13 @@ from members.models import Branch, Category, Gender, Member, Official
 from members.scope import MSG_REGISTERED_ELSEWHERE, registered_elsewhere_message
 
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# A text box, not <input type=date>: the browser's date box splits year/month/day, traps Tab and
+# turns a typed 20261128 into nonsense. Dates are typed as 2026-11-28 or 20261128 (see
+# lanxian_points/formats) and shown as 2026-11-28.
+DATE_INPUT = forms.DateInput(
+    attrs={"inputmode": "numeric", "placeholder": "如 2026-11-28", "autocomplete": "off"},
+    format="%Y-%m-%d",
+)
 
 
 class MonthField(forms.DateField):

@@ -598,3 +598,96 @@ class PointsEntry(Chained):
 
     def as_rule_entry(self) -> engine.Entry:
         return engine.Entry(month=self.month, kind=self.kind, points=self.points)
+
+
+class MeetingQuerySet(ScopedQuerySet):
+    township_path = "branch__township"
+    branch_path = "branch"
+
+
+class Meeting(models.Model):
+    """A meeting of the branch (党员大会, 主题党日, 党课, 组织生活会 …) with its attendance: who
+    was there, who was excused (and why), who was absent without leave. An unexcused absence
+    proposes the matching deduction for the committee's review (see services.meeting_record)."""
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", "党员大会"
+        GROUP = "group", "党小组会"
+        LESSON = "lesson", "党课"
+        THEME_DAY = "theme_day", "主题党日"
+        LIFE = "life", "组织生活会"
+        STUDY = "study", "学习教育"
+
+    # The deduction an unexcused absence proposes (the county's item codes, DOMAIN §3.4).
+    DEDUCTION_CODE = {
+        Kind.GENERAL: "K01",
+        Kind.GROUP: "K01",
+        Kind.LESSON: "K01",
+        Kind.THEME_DAY: "K02",
+        Kind.LIFE: "K03",
+        Kind.STUDY: "K05",
+    }
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="meetings", verbose_name="党支部"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    kind = models.CharField("会议", max_length=12, choices=Kind.choices)
+    held_on = models.DateField("日期")
+    topic = models.CharField("内容", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "会议考勤"
+        ordering = ["year", "month", "held_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="meeting_month_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.branch.name} {self.held_on:%Y-%m-%d} {self.get_kind_display()}"
+
+    def counts(self) -> dict[str, int]:
+        """How many were present, excused, absent, and how many deductions were proposed."""
+        rows = list(self.attendance.values_list("status", "proposal_id"))
+        counts = {status: 0 for status in Attendance.Status.values}
+        for status, _ in rows:
+            counts[status] += 1
+        counts["proposed"] = sum(1 for _, proposal in rows if proposal)
+        return counts
+
+
+class Attendance(models.Model):
+    class Status(models.TextChoices):
+        PRESENT = "present", "出席"
+        EXCUSED = "excused", "请假"
+        ABSENT = "absent", "缺席"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendance")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("出勤", max_length=10, choices=Status.choices)
+    reason = models.CharField("请假事由", max_length=200, blank=True)
+    # The deduction proposed for an unexcused absence (none where the item does not apply).
+    proposal = models.OneToOneField(
+        Declaration, on_delete=models.PROTECT, null=True, blank=True, related_name="attendance"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "出勤记录"
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="attendance_once"),
+            models.CheckConstraint(
+                condition=~Q(status="excused") | ~Q(reason=""), name="attendance_excused_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.meeting} {self.member} {self.get_status_display()}"

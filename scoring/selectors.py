@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from members.models import Branch, Member
 from scoring import engine, ledger, periods, services, versions
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleItem, RuleSet
@@ -123,3 +125,28 @@ def month_links(year: int, month: int, *, today: datetime.date) -> dict:
         "next": following if following <= current else None,
         "all": [(year, m) for m in range(1, 13) if (year, m) <= current],
     }
+
+
+def waiting_count(declaration: Declaration) -> int:
+    """How many entries of the declaration's month wait for review."""
+    return Declaration.objects.filter(
+        branch=declaration.branch,
+        year=declaration.year,
+        month=declaration.month,
+        status=Declaration.Status.SUBMITTED,
+    ).count()
+
+
+def next_waiting(declaration: Declaration) -> Declaration | None:
+    """The month's next entry waiting for review after ``declaration`` (then from the start)."""
+    waiting = Declaration.objects.filter(
+        branch=declaration.branch,
+        year=declaration.year,
+        month=declaration.month,
+        status=Declaration.Status.SUBMITTED,
+    ).order_by("occurred_on", "pk")
+    after = waiting.filter(
+        Q(occurred_on__gt=declaration.occurred_on)
+        | Q(occurred_on=declaration.occurred_on, pk__gt=declaration.pk)
+    ).first()
+    return after or waiting.exclude(pk=declaration.pk).first()

@@ -33,10 +33,12 @@ from members.permissions import (
 )
 from members.services import month_label
 from scoring.models import (
+    Attendance,
     BranchAdoption,
     BranchMonth,
     CategoryRule,
     Declaration,
+    Meeting,
     PointsEntry,
     RuleItem,
     RuleSet,
@@ -654,7 +656,9 @@ def _committee_entry(
 
 
 @transaction.atomic
-def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -> BranchMonth:
+def month_close(
+    *, branch_month: BranchMonth, meeting_date: datetime.date, by, approve_waiting: bool = False
+) -> BranchMonth:
     """Close the month at the branch committee meeting. Refused while declarations wait.
     ``branch_month`` may be a month not opened yet (a month without any entry is closed too);
     the closed month is returned.
@@ -676,6 +680,8 @@ def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -
     locked = _lock_month(branch=branch, year=branch_month.year, month=branch_month.month)
     if not locked.is_open:
         raise ValidationError("该月已经结账（可能刚被他人操作），无需重复结账。")
+    if approve_waiting:  # the committee approved everything still waiting, at its points
+        declarations_approve_all(branch_month=locked, by=by)
     waiting = Declaration.objects.filter(
         branch=locked.branch,
         year=locked.year,
@@ -683,7 +689,10 @@ def month_close(*, branch_month: BranchMonth, meeting_date: datetime.date, by) -
         status=Declaration.Status.SUBMITTED,
     ).count()
     if waiting:
-        raise ValidationError(f"还有 {waiting} 条申报未审议，请先审议（通过或退回）后再结账。")
+        raise ValidationError(
+            f"还有 {waiting} 条申报待审议。可勾选“同时按申报分值通过全部待审议的申报”，"
+            "或先审议（通过、退回或撤回）后再结账。"
+        )
     transition(
         locked,
         "close",
@@ -757,6 +766,192 @@ def correction_record(
         reason=reason.strip(),
         created_by=by,
     )
+
+
+# --- Many members at once: an activity, a meeting, approving everything -------------------------
+
+
+@transaction.atomic
+def activity_declare(
+    *,
+    branch: Branch,
+    year: int,
+    month: int,
+    item: RuleItem,
+    occurred_on: datetime.date,
+    description: str,
+    members,
+    points: Decimal | None = None,
+    confirm_duplicate: bool = False,
+    by,
+) -> list[Declaration]:
+    """One activity for many members (a volunteer day, the 主题党日's work): one declaration per
+    member, each reviewed like any other. All or none: if one member cannot have it (not on the
+    roll, the item does not apply, it looks like a repeat), nothing is saved and the message names
+    every member concerned."""
+    members = list(members)
+    if not members:
+        raise ValidationError({"members": "请至少勾选一名参加的党员。"})
+    made, problems, repeats = [], [], []
+    for member in members:
+        try:
+            with transaction.atomic():
+                made.append(
+                    declaration_create(
+                        member=member,
+                        branch=branch,
+                        year=year,
+                        month=month,
+                        item=item,
+                        occurred_on=occurred_on,
+                        description=description,
+                        points=points,
+                        confirm_duplicate=confirm_duplicate,
+                        source=Declaration.Source.ACTIVITY,
+                        by=by,
+                    )
+                )
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and set(error.error_dict) <= {"confirm_duplicate"}:
+                repeats.append(member.name)
+            elif hasattr(error, "error_dict") and set(error.error_dict) & {"member", "item"}:
+                problems.append(f"{member.name}：{'；'.join(error.messages)}")
+            else:
+                raise
+    if problems:
+        raise ValidationError({"members": problems})
+    if repeats:
+        names = "、".join(repeats)
+        message = (
+            f"{names}已有相同的记录（同一项目、同一日期）。如确需重复登记，请勾选“确认重复登记”。"
+        )
+        raise ValidationError({"confirm_duplicate": message}, code="duplicate")
+    return made
+
+
+@transaction.atomic
+def meeting_record(
+    *,
+    branch: Branch,
+    year: int,
+    month: int,
+    kind: str,
+    held_on: datetime.date,
+    topic: str,
+    attendance: dict,
+    by,
+) -> Meeting:
+    """A meeting and its roll call. ``attendance`` maps each member on the roll to (status,
+    excuse). Every unexcused absence proposes the meeting's deduction (K01 for a 党员大会, 党小组会
+    or 党课, K02 for the 主题党日, K03 for the 组织生活会, K05 for study) as an entry waiting for
+    the committee — except where the item does not apply to the member's category (the old and
+    sick, category D, have no attendance duty: DOMAIN §3.4 †)."""
+    require_points_clerk(by, branch)
+    branch_month = _lock_open_month(branch=branch, year=year, month=month)
+    _check_date_in_month(occurred_on=held_on, year=year, month=month)
+    on_roll = set(
+        Member.objects.on_roll(branch, datetime.date(year, month, 1)).values_list("pk", flat=True)
+    )
+    unknown = [m for m in attendance if m.pk not in on_roll]
+    if unknown:
+        raise ValidationError("考勤名单中有不在本月名册上的党员，请刷新页面。")
+    missing_reason = [
+        m.name
+        for m, (status, reason) in attendance.items()
+        if status == Attendance.Status.EXCUSED and not reason.strip()
+    ]
+    if missing_reason:
+        raise ValidationError({"attendance": f"请写明请假事由：{'、'.join(missing_reason)}。"})
+    meeting = Meeting.objects.create(
+        branch=branch,
+        year=year,
+        month=month,
+        kind=kind,
+        held_on=held_on,
+        topic=topic.strip(),
+        created_by=by,
+    )
+    label = Meeting.Kind(kind).label
+    item = (
+        active_items(branch=branch, rule_set=branch_month.rule_set, kind=RuleItem.Kind.DEDUCTION)
+        .filter(code=Meeting.DEDUCTION_CODE[kind], branch__isnull=True)
+        .first()
+    )
+    rows = []
+    for member, (status, reason) in attendance.items():
+        proposal = None
+        if status == Attendance.Status.ABSENT and item is not None:
+            category = member.category_in(datetime.date(year, month, 1))
+            if item.applies_to(category):
+                proposal = declaration_create(
+                    member=member,
+                    branch=branch,
+                    year=year,
+                    month=month,
+                    item=item,
+                    occurred_on=held_on,
+                    description=f"{held_on.month}月{held_on.day}日{label}无故缺席",
+                    confirm_duplicate=True,
+                    source=Declaration.Source.ATTENDANCE,
+                    by=by,
+                )
+        rows.append(
+            Attendance(
+                meeting=meeting,
+                member=member,
+                status=status,
+                reason=reason.strip() if status == Attendance.Status.EXCUSED else "",
+                proposal=proposal,
+            )
+        )
+    Attendance.objects.bulk_create(rows)
+    return meeting
+
+
+@transaction.atomic
+def declarations_import(*, branch: Branch, year: int, month: int, rows: list[dict], by) -> int:
+    """A month's declarations from the filled Excel template: every row or none. ``rows`` hold
+    the row number and the values of a declaration (member, item, description, points,
+    occurred_on). A row like an entry already made (a sheet uploaded twice) is refused."""
+    require_points_clerk(by, branch)
+    problems = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                declaration_create(
+                    member=row["member"],
+                    branch=branch,
+                    year=year,
+                    month=month,
+                    item=row["item"],
+                    occurred_on=row["occurred_on"],
+                    description=row["description"],
+                    points=row["points"],
+                    source=Declaration.Source.IMPORT,
+                    by=by,
+                )
+        except ValidationError as error:
+            problems.append(f"第 {row['row']} 行：{'；'.join(error.messages)}")
+    if problems:
+        raise ValidationError(problems)
+    return len(rows)
+
+
+@transaction.atomic
+def declarations_approve_all(*, branch_month: BranchMonth, by) -> int:
+    """Approve every entry waiting in the month at its declared (or fixed) points."""
+    require_points_clerk(by, branch_month.branch)
+    ids = list(
+        Declaration.objects.filter(
+            branch=branch_month.branch,
+            year=branch_month.year,
+            month=branch_month.month,
+            status=Declaration.Status.SUBMITTED,
+        ).values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    return declarations_approve_many(branch_month=branch_month, declaration_ids=ids, by=by)
 
 
 def current_month(today: datetime.date | None = None) -> datetime.date:

@@ -36,6 +36,37 @@ urlpatterns = [
         name="month_close",
     ),
     path(
+        "branches/<int:pk>/months/<year:year>/<int:month>/activity/",
+        month_views.activity_create,
+        name="activity_create",
+    ),
+    path(
+        "branches/<int:pk>/months/<year:year>/<int:month>/meetings/",
+        month_views.meeting_create,
+        name="meeting_create",
+    ),
+    path(
+        "branches/<int:pk>/months/<year:year>/<int:month>/approve-all/",
+        month_views.declarations_approve_all,
+        name="declarations_approve_all",
+    ),
+    path(
+        "branches/<int:pk>/months/<year:year>/<int:month>/export/",
+        month_views.month_export,
+        name="month_export",
+    ),
+    path(
+        "branches/<int:pk>/months/<year:year>/<int:month>/template/",
+        month_views.month_template,
+        name="month_template",
+    ),
+    path(
+        "branches/<int:pk>/months/<year:year>/<int:month>/import/",
+        month_views.month_import,
+        name="month_import",
+    ),
+    path("declarations/<int:pk>/edit/", month_views.declaration_edit, name="declaration_edit"),
+    path(
         "declarations/<int:pk>/review/", month_views.declaration_review, name="declaration_review"
     ),
     path("declarations/<int:pk>/photo/", month_views.declaration_photo, name="declaration_photo"),

@@ -48,8 +48,8 @@ def test_the_blank_forms_carry_a_fresh_one_time_key(county, rules):
         for name, form in page.context["forms"].items()
         if "submission_key" in form.fields
     }
-    assert set(keys) == {"declaration", "deduction", "clearing"}
-    assert len({str(k) for k in keys.values()}) == 3
+    assert set(keys) == {"declaration", "activity", "meeting", "deduction", "clearing"}
+    assert len({str(k) for k in keys.values()}) == 5
     again = county.client("secretary").get(month_url(county)).context["forms"]["deduction"]
     assert str(again["submission_key"].value()) != str(keys["deduction"])
 

@@ -260,7 +260,7 @@ def close(county, meeting_date="2026-04-03", persona="secretary"):
 def test_the_month_cannot_close_while_declarations_wait(county, rules_2026):
     declare(county)
     response = close(county)
-    assert "未审议" in str(response.context["forms"]["close"].non_field_errors())
+    assert "待审议" in str(response.context["forms"]["close"].non_field_errors())
     assert BranchMonth.objects.get().is_open
 
 

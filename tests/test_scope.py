@@ -64,7 +64,14 @@ SCOPED = {
     "clearing_create": BRANCH_MONTH,
     "declarations_approve": BRANCH_MONTH,
     "month_close": BRANCH_MONTH,
+    "activity_create": BRANCH_MONTH,
+    "meeting_create": BRANCH_MONTH,
+    "declarations_approve_all": BRANCH_MONTH,
+    "month_export": BRANCH_MONTH,
+    "month_template": BRANCH_MONTH,
+    "month_import": BRANCH_MONTH,
     "declaration_review": DECLARATION,
+    "declaration_edit": DECLARATION,
     "declaration_photo": DECLARATION,
     "points_card": MEMBER_YEAR,
     "points_card_print": MEMBER_YEAR,
@@ -118,6 +125,7 @@ SCOPED = {
 # Not about one township's or branch's data: role-checked or county-wide.
 UNSCOPED = {
     "home",  # redirects to the user's own page
+    "healthz",  # the load balancer's probe: no data
     "county",  # the admin's own county (others 404): test_members_pages, test_counties
     "county_logins",  # the admin's own county's lockouts (others 404): tests/test_logins.py
     "rules_sheet",  # the county's published rules, the same for every branch
