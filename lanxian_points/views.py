@@ -23,13 +23,15 @@ def home(request):
     if official.is_township:
         tasks = todo.township_tasks(official.township)
         place = official.township
+        steps = []
     else:
         tasks = todo.branch_tasks(
             official.branch, is_secretary=official.is_secretary_of(official.branch)
         )
         place = official.branch
+        steps = todo.branch_steps(official.branch)
     return render(
         request,
         "members/home.html",
-        {"tasks": tasks, "place": place, "today": timezone.localdate()},
+        {"tasks": tasks, "steps": steps, "place": place, "today": timezone.localdate()},
     )

@@ -35,7 +35,7 @@ def test_home_says_what_needs_doing_for_each_role(county):
     if today.month > 1:  # nothing is closed in the test county: every past month is late
         assert "1月尚未经支委会结账" in page
     page = county.client("township").get("/").content.decode()
-    assert "有往月尚未结账" in page and "东阳涧村" in page and "史家庄村" not in page
+    assert "逾期未结账" in page and "东阳涧村" in page and "史家庄村" not in page
 
 
 def test_anonymous_visitor_is_sent_to_login(client, county):
@@ -231,3 +231,26 @@ def test_county_and_township_pages_cost_the_same_for_1_or_12_branches(
     with django_assert_max_num_queries(6):
         page = township_client.get(reverse("township", args=[county.dongcun.pk]))
     assert len(page.context["branches"]) == 2 + extra_branches
+
+
+def test_home_shows_the_years_five_steps_with_their_real_state(county):
+    from django.utils import timezone
+
+    from scoring import services as scoring_services
+
+    today = timezone.localdate()
+    scoring_services.ruleset_load_defaults(year=today.year, by=system_user())
+    response = county.client("secretary").get("/")
+    steps = response.context["steps"]
+    assert [s.title for s in steps] == [
+        "制定细则",
+        "按月申报、支委会审议",
+        "季度评定",
+        "年度民主评议",
+        "公示、存档、积分卡",
+    ]
+    assert steps[0].state == "尚未登记党员大会通过的日期" and not steps[0].done
+    assert steps[0].url == reverse("branch_rules", args=[county.branch.pk, today.year])
+    assert steps[3].state == "民主评议 0/1 名"
+    assert "1 名党员的积分卡还没有二维码" in steps[4].state
+    assert "目前没有待办事项" not in response.content.decode()
