@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -432,6 +434,9 @@ def objection(request, pk):
 # --- The archive -------------------------------------------------------------------------------
 
 
+ARCHIVE_PAGE_SIZE = 100
+
+
 def archive_list(request):
     """The archived notices the user may see, by year, period, township and branch. Three
     queries whatever the number of archives (the snapshots themselves are not loaded)."""
@@ -445,20 +450,33 @@ def archive_list(request):
     archives = visible.select_related("branch__township").defer("snapshot")
     if year:
         archives = archives.filter(year=year)
-    archives = list(
-        archives.order_by(
-            "-year",
-            "period",
-            "branch__township__position",
-            "branch__township__name",
-            "branch__position",
-            "branch__name",
+    search = request.GET.get("q", "").strip()[:30]
+    if search:
+        archives = archives.filter(
+            Q(branch__name__contains=search) | Q(branch__township__name__contains=search)
         )
+    archives = archives.order_by(
+        "-year",
+        "period",
+        "branch__township__position",
+        "branch__township__name",
+        "branch__position",
+        "branch__name",
     )
+    page = Paginator(archives, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in (("year", year or ""), ("q", search)) if v})
     return render(
         request,
         "evaluations/archive_list.html",
-        {"archives": archives, "years": years, "year": year, "periods": dict(Period.choices)},
+        {
+            "archives": page.object_list,
+            "page": page,
+            "query": query,
+            "search": search,
+            "years": years,
+            "year": year,
+            "periods": dict(Period.choices),
+        },
     )
 
 

@@ -294,13 +294,24 @@ def county_members(request, county, fmt=""):
 
 
 def _ranking(request, ranking: rankings.Ranking, fmt: str, filename: str, **context):
+    """The ranking in pages of PAGE_SIZE, searchable by name or branch (the ranks are the whole
+    table's: a search finds a member at their place, it does not re-rank)."""
     if fmt == XLSX:
         return RankingExport(ranking).as_response(filename)
+    search = request.GET.get("q", "").strip()[:30]
+    rows = ranking.rows
+    if search:
+        rows = [m for m in rows if search in m.name or search in m.branch.name]
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "oversight/dashboard_ranking.html",
         {
             "ranking": ranking,
+            "rows": page.object_list,
+            "page": page,
+            "search": search,
+            "query": urlencode({"q": search}) if search else "",
             "year": ranking.year,
             "tie_rule": rankings.TIE_EXPLANATION,
             **context,

@@ -481,6 +481,23 @@ def test_cleared_members_are_listed_last_without_a_rank(year):
     assert branch_ranks["周七"] is not None and branch_ranks["赵六"] is None
 
 
+def test_a_ranking_is_searched_without_reranking_and_paged(year, monkeypatch):
+    from oversight import views
+
+    county = year.county
+    client = county.client("township")
+    whole = get(client, "township_ranking", county.dongcun.pk, YEAR).context["ranking"].rows
+    url = reverse("township_ranking", args=[county.dongcun.pk, YEAR])
+    found = client.get(url, {"q": "周七"}).context["rows"]
+    assert [(m.name, m.rank) for m in found] == [
+        (m.name, m.rank) for m in whole if m.name == "周七"
+    ]
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    second = client.get(url, {"page": 2})
+    assert [m.name for m in second.context["rows"]] == [m.name for m in whole[2:4]]
+    assert "第 2/" in second.content.decode()
+
+
 def test_the_honour_roll_lists_the_top_bonus_earners_in_order(year):
     county = year.county
     response = get(county.client("county"), "county_honour", YEAR)
