@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lanxian_points import views
+from lanxian_points import health, views
 
 # Chinese error pages in the site's layout (DEBUG off); the CSRF failure page is CSRF_FAILURE_VIEW.
 handler400 = "lanxian_points.errors.bad_request"
@@ -27,6 +27,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
     path("", views.home, name="home"),
     path("", include("members.urls")),
     path("", include("scoring.urls")),

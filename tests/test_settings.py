@@ -67,6 +67,7 @@ def _settings_as_json(**overrides: str) -> dict:
         "    'LANGUAGE_CODE': settings.LANGUAGE_CODE,\n"
         "    'TIME_ZONE': settings.TIME_ZONE,\n"
         "    'USE_TZ': settings.USE_TZ,\n"
+        "    'CACHES': settings.CACHES,\n"
         "}, default=str))\n"
     )
     overrides.setdefault("SECRET_KEY", _random_key())
@@ -205,3 +206,11 @@ def test_sqlite_connection_uses_immediate_transactions():
         assert cursor.fetchone()[0] == 1
         cursor.execute("PRAGMA synchronous")
         assert cursor.fetchone()[0] == 1  # NORMAL
+
+
+def test_redis_url_gives_every_app_server_the_same_cache():
+    shared = _settings_as_json(REDIS_URL="redis://127.0.0.1:6379/3")["CACHES"]["default"]
+    assert shared["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["LOCATION"] == "redis://127.0.0.1:6379/3"
+    local = _settings_as_json(REDIS_URL="")["CACHES"]["default"]
+    assert local["BACKEND"].endswith("LocMemCache")
