@@ -1,4 +1,4 @@
-"""members.demo_data: the Lan County demo. No database."""
+"""demo.data: the Lan County demo. No database."""
 
 import random
 import re
@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from members.contact import validate_phone
-from members.demo_data import (
+from demo.data import (
     CATEGORIES,
     COMMUNITIES,
     COUNTY_AREA_CODE,
@@ -30,6 +29,7 @@ from members.demo_data import (
     iter_villages,
     random_name,
 )
+from members.contact import validate_phone
 from members.idcard import age_on, validate_id_number
 
 TODAY = date(2025, 11, 25)

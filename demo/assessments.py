@@ -1,6 +1,6 @@
 """Quarterly and annual assessments of a demo county (steps 4–5), on top of its demo year.
 
-:func:`seed_assessments` runs after :func:`scoring.demo.seed_year_activity` and writes, with
+:func:`seed_assessments` runs after :func:`demo.year.seed_year_activity` and writes, with
 ``bulk_create``, the rows the workflow services (evaluations.services) would have written if the
 branches had followed the five steps up to ``today``:
 
@@ -18,7 +18,7 @@ stop anywhere along the way, and a quarter with a month still open (a late branc
 quarter) has no assessment at all.
 
 The figures are those :func:`services.compute_lines` gives *at the confirmation*: from the ledger
-as it stood at the meeting. A correction recorded later (scoring.demo writes a few, at a later
+as it stood at the meeting. A correction recorded later (demo.year writes a few, at a later
 committee meeting) is not in the confirmed lines nor in the notice — it is one of the
 "later corrections" the archive page lists, exactly as in real use.
 
@@ -67,6 +67,8 @@ from fractions import Fraction
 from django.db import transaction
 from django.utils import timezone
 
+from demo.county import BATCH_SIZE, BuiltCounty, county_township_name
+from demo.year import fallback_user
 from evaluations import services
 from evaluations.forms_notice import DEFAULT_OBJECTION_CHANNEL
 from evaluations.models import (
@@ -82,10 +84,8 @@ from evaluations.models import (
     Objection,
     Period,
 )
-from members.demo import BATCH_SIZE, BuiltCounty, county_township_name
 from members.models import Branch, Member, Official, RollPeriod
 from scoring import engine, ledger
-from scoring.demo import fallback_user
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 from scoring.services import ruleset_load_defaults
 
@@ -993,7 +993,7 @@ def seed_assessments(
 ) -> AssessmentsResult:
     """Write the assessments of ``built`` up to ``today`` (one transaction). See the module doc.
 
-    Run after :func:`scoring.demo.seed_year_activity` (it reads the closed months and the
+    Run after :func:`demo.year.seed_year_activity` (it reads the closed months and the
     ledger). ``by_user`` acts for branches without a secretary and townships without an official
     (default: the "county" demo user, else a non-login "system" user). No timestamp is later
     than ``now`` (default: now if ``today`` is today, else 18:00 of ``today``). Refuses a county

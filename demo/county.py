@@ -32,7 +32,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from members.demo_data import (
+from demo.data import (
     COMMUNITIES,
     COUNTY_AREA_CODE,
     COUNTY_NAME,
