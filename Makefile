@@ -36,6 +36,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	SECRET_KEY=lint-only LEDGER_HMAC_KEY=lint-only-ledger $(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP)
