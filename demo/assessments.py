@@ -574,33 +574,16 @@ def _branch_year(branch: Branch, year: int) -> _BranchYear:
 def _quarter_lines(
     data: _BranchYear, scoring_rules: engine.ScoringRules, quarter: int, cutoff
 ) -> list[services.ComputedLine]:
-    """services.compute_lines for a quarter, from the ledger as it stood at ``cutoff``."""
-    months = engine.quarter_months(quarter)
-    wanted = set(months)
-    lines = []
-    for member in data.members:
-        if not data.branch_months[member.pk] & wanted:
-            continue
-        member_year = data.member_year(member.pk, cutoff)
-        held = [m for m in member_year.months if m <= months[-1]]
-        category = member_year.months[held[-1]] if held else ""
-        period = engine.period_result(scoring_rules, member_year, months)
-        so_far = engine.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
-        lines.append(
-            services.ComputedLine(
-                member=member,
-                category=category,
-                base=period.base,
-                bonus=period.bonus,
-                deductions=period.deductions,
-                corrections=period.corrections,
-                period_total=period.total,
-                cumulative=so_far.total,
-                cleared=any(
-                    e.kind == engine.CLEARING and e.month <= months[-1] for e in member_year.entries
-                ),
-            )
+    """services.compute_lines for a quarter, from the ledger as it stood at ``cutoff``: the same
+    rows (services.period_line), for the members on this branch's roll in the quarter."""
+    wanted = set(engine.quarter_months(quarter))
+    lines = [
+        services.period_line(
+            member, data.member_year(member.pk, cutoff), scoring_rules, f"Q{quarter}"
         )
+        for member in data.members
+        if data.branch_months[member.pk] & wanted
+    ]
     services.rank_lines(lines, annual=False)
     return lines
 
@@ -807,21 +790,8 @@ def _annual_line(scoring_rules, person: _Annual) -> services.ComputedLine:
         entries.append(engine.Entry(month=12, kind=engine.CLEARING, points=Decimal(0)))
     score = person.appraisal.score if person.appraisal is not None else None
     member_year = engine.MemberYear(months=months, entries=entries, appraisal=score)
-    result = engine.year_result(scoring_rules, member_year)
-    total = engine.period_result(scoring_rules, member_year, engine.MONTHS).total
-    return services.ComputedLine(
-        member=person.member,
-        category=result.grade_category,
-        base=result.base,
-        bonus=result.bonus,
-        deductions=result.deductions,
-        corrections=result.corrections,
-        period_total=total,
-        cumulative=total,
-        appraisal=result.appraisal if score is not None else None,
-        annual_total=result.total,
-        grade=result.grade or "",
-        cleared=result.cleared,
+    return services.period_line(
+        person.member, member_year, scoring_rules, Period.YEAR, appraised=score is not None
     )
 
 
