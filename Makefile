@@ -18,7 +18,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py seed_demo --if-empty
+	DEBUG=1 LANXIAN_DEVTOOLS=1 $(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  岚县党员积分管理 (demo)  →  http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (demo only, password lanxian2026):"
@@ -36,6 +36,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	SECRET_KEY=lint-only LEDGER_HMAC_KEY=lint-only-ledger $(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP)
@@ -46,9 +47,11 @@ check: lint test
 
 # County scale on SQLite and PostgreSQL (about 10 minutes); `make bench BENCH_ARGS="--scale all"`
 # adds the province (100 counties on PostgreSQL: about an hour). Writes docs/benchmarks.md.
+# LANXIAN_DEVTOOLS=1 installs the demo and devtools apps although DEBUG is off.
 BENCH_ARGS ?=
 bench: $(STAMP)
-	DEBUG=0 SECRET_KEY=bench-only LEDGER_HMAC_KEY=bench-only-ledger $(PY) manage.py bench $(BENCH_ARGS)
+	DEBUG=0 LANXIAN_DEVTOOLS=1 SECRET_KEY=bench-only LEDGER_HMAC_KEY=bench-only-ledger \
+		$(PY) manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

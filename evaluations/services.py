@@ -122,47 +122,62 @@ def compute_lines(*, branch: Branch, year: int, period: str, rule_set: RuleSet) 
             Appraisal.objects.filter(member_id__in=ids, year=year).values_list("member_id", "score")
         )
     years = ledger.member_years(ids, year, appraisals=appraisals)
-    months = period_months(period)
-    lines = []
-    for member in members:
-        member_year = years[member.pk]
-        held = [m for m in member_year.months if m <= months[-1]]
-        category = member_year.months[held[-1]] if held else ""
-        if period == Period.YEAR:
-            result = engine.year_result(scoring_rules, member_year)
-            line = ComputedLine(
-                member=member,
-                category=result.grade_category or category,
-                base=result.base,
-                bonus=result.bonus,
-                deductions=result.deductions,
-                corrections=result.corrections,
-                period_total=engine.period_result(scoring_rules, member_year, months).total,
-                cumulative=engine.period_result(scoring_rules, member_year, months).total,
-                appraisal=result.appraisal if member.pk in appraisals else None,
-                annual_total=result.total,
-                grade=result.grade or "",
-                cleared=result.cleared,
-            )
-        else:
-            period_result = engine.period_result(scoring_rules, member_year, months)
-            so_far = engine.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
-            line = ComputedLine(
-                member=member,
-                category=category,
-                base=period_result.base,
-                bonus=period_result.bonus,
-                deductions=period_result.deductions,
-                corrections=period_result.corrections,
-                period_total=period_result.total,
-                cumulative=so_far.total,
-                cleared=any(
-                    e.kind == engine.CLEARING and e.month <= months[-1] for e in member_year.entries
-                ),
-            )
-        lines.append(line)
+    lines = [
+        period_line(
+            member, years[member.pk], scoring_rules, period, appraised=member.pk in appraisals
+        )
+        for member in members
+    ]
     rank_lines(lines, annual=period == Period.YEAR)
     return lines
+
+
+def period_line(
+    member: Member,
+    member_year: engine.MemberYear,
+    scoring_rules: engine.ScoringRules,
+    period: str,
+    *,
+    appraised: bool = False,
+) -> ComputedLine:
+    """One member's unranked line for ``period`` (a quarter or the year) from their year as the
+    engine sees it: the row of :func:`compute_lines`, which the demo also builds its past
+    meetings' lines with. ``appraised``: the year's appraisal has been entered."""
+    months = period_months(period)
+    held = [m for m in member_year.months if m <= months[-1]]
+    category = member_year.months[held[-1]] if held else ""
+    if period == Period.YEAR:
+        result = engine.year_result(scoring_rules, member_year)
+        total = engine.period_result(scoring_rules, member_year, months).total
+        return ComputedLine(
+            member=member,
+            category=result.grade_category or category,
+            base=result.base,
+            bonus=result.bonus,
+            deductions=result.deductions,
+            corrections=result.corrections,
+            period_total=total,
+            cumulative=total,
+            appraisal=result.appraisal if appraised else None,
+            annual_total=result.total,
+            grade=result.grade or "",
+            cleared=result.cleared,
+        )
+    period_result = engine.period_result(scoring_rules, member_year, months)
+    so_far = engine.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
+    return ComputedLine(
+        member=member,
+        category=category,
+        base=period_result.base,
+        bonus=period_result.bonus,
+        deductions=period_result.deductions,
+        corrections=period_result.corrections,
+        period_total=period_result.total,
+        cumulative=so_far.total,
+        cleared=any(
+            e.kind == engine.CLEARING and e.month <= months[-1] for e in member_year.entries
+        ),
+    )
 
 
 def annual_assessment_versions(branch_ids, year: int) -> dict[int, int]:

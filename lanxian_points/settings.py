@@ -60,6 +60,13 @@ INSTALLED_APPS = [
     "evaluations",
     "oversight",
 ]
+# The demo county (`demo`: `manage.py seed_demo`) and the developer tools (`devtools`: `manage.py
+# bench`, `time_exports`, `time_roster_import`) are apps of their own, installed only for
+# development: with DEBUG, or LANXIAN_DEVTOOLS=1 (the benchmark runs with DEBUG off). A production
+# deployment has neither their commands nor their code loaded.
+DEVTOOLS = env.bool("LANXIAN_DEVTOOLS", default=DEBUG)
+if DEVTOOLS:
+    INSTALLED_APPS += ["demo", "devtools"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -8,6 +8,12 @@ os.environ.setdefault("LEDGER_HMAC_KEY", "tests-only-ledger-key")
 
 from lanxian_points.settings import *  # noqa: F403
 
+# The suite tests the demo and the benchmark's measuring code: their apps are installed whatever
+# DEBUG and LANXIAN_DEVTOOLS say (set here, not in the environment, so the subprocesses of
+# test_settings.py still see the production defaults).
+DEVTOOLS = True
+INSTALLED_APPS = [*INSTALLED_APPS, *(a for a in ("demo", "devtools") if a not in INSTALLED_APPS)]  # noqa: F405
+
 # Hashing is not what the tests test; the fast hasher keeps the suite quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from evaluations import bench
-from members import demo
-from scoring.demo import seed_year_activity
+from demo import county as demo
+from demo.year import seed_year_activity
+from devtools import bench
 
 
 @pytest.fixture

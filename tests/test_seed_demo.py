@@ -1,4 +1,4 @@
-"""members.demo and `manage.py seed_demo`: the Lan County demo in the database.
+"""demo.county and `manage.py seed_demo`: the Lan County demo in the database.
 
 The county is built once for the module (about a second) and removed afterwards; each test runs
 in its own transaction on top of it, so what a test adds is rolled back.
@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from members import demo
-from members.demo_data import TOWNSHIP_NAMES
+from demo import county as demo
+from demo.data import TOWNSHIP_NAMES
 from members.idcard import validate_id_number
 from members.models import Branch, CategoryChange, County, Member, Official, RollPeriod, Township
 from members.names import pinyin_sort_key

@@ -1,5 +1,5 @@
-"""scoring.demo: the demo county's year in progress (months, declarations, ledger); and
-evaluations.demo: its quarterly assessments, notices and archives, and last year's annual results.
+"""demo.year: the demo county's year in progress (months, declarations, ledger); and
+demo.assessments: its quarterly assessments, notices and archives, and last year's annual results.
 
 One small county (300 rural members plus the communities) is seeded once for the module with its
 year up to a fixed "today" and removed afterwards; each test runs in its own transaction on top
@@ -21,8 +21,10 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
+from demo import county as demo
+from demo.assessments import seed_assessments
+from demo.year import fallback_user, plan_year_activity, seed_year_activity
 from evaluations import services as evaluation_services
-from evaluations.demo import seed_assessments
 from evaluations.forms_notice import ID_NUMBER, MOBILE
 from evaluations.models import (
     Appeal,
@@ -36,11 +38,9 @@ from evaluations.models import (
     NoticeLog,
     Objection,
 )
-from members import demo
 from members.models import Branch, Member, Official, RollPeriod, Township
 from oversight.todo import township_tasks
 from scoring import engine, ledger, services
-from scoring.demo import fallback_user, plan_year_activity, seed_year_activity
 from scoring.models import (
     BranchMonth,
     BranchMonthLog,
@@ -417,7 +417,7 @@ def test_without_a_county_user_a_non_login_system_user_is_the_author(year):
     assert fallback_user() == system  # created once
 
 
-# --- evaluations.demo: quarterly assessments, notices, archives; last year's annual results ---
+# --- demo.assessments: quarterly assessments, notices, archives; last year's annual results ---
 
 LAST_YEAR = YEAR - 1
 QUARTERS = ("Q1", "Q2", "Q3")

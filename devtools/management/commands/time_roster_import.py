@@ -7,49 +7,20 @@ was. Prints the median seconds for parse_roster and for apply_roster.
 from __future__ import annotations
 
 import datetime
-import io
-import random
 import statistics
 import time
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from openpyxl import Workbook
 
+from demo.data import TOTAL_RURAL_MEMBERS
+from devtools.synthetic import build_roster_file
 from members import roster
-from members.demo_data import TOTAL_RURAL_MEMBERS, demo_members
 from members.models import Branch, County, Member, Township
-
-AREA_CODE = "149901"  # not a real county: never collides with demo or real ID numbers
 
 
 class Rollback(Exception):
     pass
-
-
-def build_roster_file(count: int, *, today: datetime.date) -> io.BytesIO:
-    rows = demo_members(random.Random(4538), count, today=today, area_code=AREA_CODE)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(roster.TEMPLATE_HEADERS)
-    for member in rows:
-        sheet.append(
-            [
-                member.name,
-                "男" if member.gender == "M" else "女",
-                member.id_number,
-                member.phone or None,
-                member.joined_party,
-                member.category,
-                None,
-            ]
-        )
-    stream = io.BytesIO()
-    workbook.save(stream)
-    stream.name = "roster.xlsx"
-    stream.size = len(stream.getvalue())
-    stream.seek(0)
-    return stream
 
 
 class Command(BaseCommand):

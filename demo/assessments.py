@@ -1,6 +1,6 @@
 """Quarterly and annual assessments of a demo county (steps 4–5), on top of its demo year.
 
-:func:`seed_assessments` runs after :func:`scoring.demo.seed_year_activity` and writes, with
+:func:`seed_assessments` runs after :func:`demo.year.seed_year_activity` and writes, with
 ``bulk_create``, the rows the workflow services (evaluations.services) would have written if the
 branches had followed the five steps up to ``today``:
 
@@ -18,7 +18,7 @@ stop anywhere along the way, and a quarter with a month still open (a late branc
 quarter) has no assessment at all.
 
 The figures are those :func:`services.compute_lines` gives *at the confirmation*: from the ledger
-as it stood at the meeting. A correction recorded later (scoring.demo writes a few, at a later
+as it stood at the meeting. A correction recorded later (demo.year writes a few, at a later
 committee meeting) is not in the confirmed lines nor in the notice — it is one of the
 "later corrections" the archive page lists, exactly as in real use.
 
@@ -67,6 +67,8 @@ from fractions import Fraction
 from django.db import transaction
 from django.utils import timezone
 
+from demo.county import BATCH_SIZE, BuiltCounty, county_township_name
+from demo.year import fallback_user
 from evaluations import services
 from evaluations.forms_notice import DEFAULT_OBJECTION_CHANNEL
 from evaluations.models import (
@@ -82,10 +84,8 @@ from evaluations.models import (
     Objection,
     Period,
 )
-from members.demo import BATCH_SIZE, BuiltCounty, county_township_name
 from members.models import Branch, Member, Official, RollPeriod
 from scoring import engine, ledger
-from scoring.demo import fallback_user
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 from scoring.services import ruleset_load_defaults
 
@@ -574,33 +574,16 @@ def _branch_year(branch: Branch, year: int) -> _BranchYear:
 def _quarter_lines(
     data: _BranchYear, scoring_rules: engine.ScoringRules, quarter: int, cutoff
 ) -> list[services.ComputedLine]:
-    """services.compute_lines for a quarter, from the ledger as it stood at ``cutoff``."""
-    months = engine.quarter_months(quarter)
-    wanted = set(months)
-    lines = []
-    for member in data.members:
-        if not data.branch_months[member.pk] & wanted:
-            continue
-        member_year = data.member_year(member.pk, cutoff)
-        held = [m for m in member_year.months if m <= months[-1]]
-        category = member_year.months[held[-1]] if held else ""
-        period = engine.period_result(scoring_rules, member_year, months)
-        so_far = engine.period_result(scoring_rules, member_year, range(1, months[-1] + 1))
-        lines.append(
-            services.ComputedLine(
-                member=member,
-                category=category,
-                base=period.base,
-                bonus=period.bonus,
-                deductions=period.deductions,
-                corrections=period.corrections,
-                period_total=period.total,
-                cumulative=so_far.total,
-                cleared=any(
-                    e.kind == engine.CLEARING and e.month <= months[-1] for e in member_year.entries
-                ),
-            )
+    """services.compute_lines for a quarter, from the ledger as it stood at ``cutoff``: the same
+    rows (services.period_line), for the members on this branch's roll in the quarter."""
+    wanted = set(engine.quarter_months(quarter))
+    lines = [
+        services.period_line(
+            member, data.member_year(member.pk, cutoff), scoring_rules, f"Q{quarter}"
         )
+        for member in data.members
+        if data.branch_months[member.pk] & wanted
+    ]
     services.rank_lines(lines, annual=False)
     return lines
 
@@ -807,21 +790,8 @@ def _annual_line(scoring_rules, person: _Annual) -> services.ComputedLine:
         entries.append(engine.Entry(month=12, kind=engine.CLEARING, points=Decimal(0)))
     score = person.appraisal.score if person.appraisal is not None else None
     member_year = engine.MemberYear(months=months, entries=entries, appraisal=score)
-    result = engine.year_result(scoring_rules, member_year)
-    total = engine.period_result(scoring_rules, member_year, engine.MONTHS).total
-    return services.ComputedLine(
-        member=person.member,
-        category=result.grade_category,
-        base=result.base,
-        bonus=result.bonus,
-        deductions=result.deductions,
-        corrections=result.corrections,
-        period_total=total,
-        cumulative=total,
-        appraisal=result.appraisal if score is not None else None,
-        annual_total=result.total,
-        grade=result.grade or "",
-        cleared=result.cleared,
+    return services.period_line(
+        person.member, member_year, scoring_rules, Period.YEAR, appraised=score is not None
     )
 
 
@@ -993,7 +963,7 @@ def seed_assessments(
 ) -> AssessmentsResult:
     """Write the assessments of ``built`` up to ``today`` (one transaction). See the module doc.
 
-    Run after :func:`scoring.demo.seed_year_activity` (it reads the closed months and the
+    Run after :func:`demo.year.seed_year_activity` (it reads the closed months and the
     ledger). ``by_user`` acts for branches without a secretary and townships without an official
     (default: the "county" demo user, else a non-login "system" user). No timestamp is later
     than ``now`` (default: now if ``today`` is today, else 18:00 of ``today``). Refuses a county

@@ -8,7 +8,7 @@ Two layers, so later code can extend the demo year (declarations, reviews, quart
   :func:`create_demo_users` adds the demo logins; :func:`seed_demo` does both for N counties
   and returns a :class:`SeedResult` (what was built, with the model objects and their pks).
 
-Numbers (see /work/shared/DOMAIN.md §6): per county 9 townships, 136 village branches with exactly
+Numbers (docs/domain.md §6): per county 9 townships, 136 village branches with exactly
 ``rural_members`` (default 4,538) rural members between them, and 8 urban communities with a few
 members of their own, which are *not* rural members and are counted apart.
 
@@ -32,7 +32,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from members.demo_data import (
+from demo.data import (
     COMMUNITIES,
     COUNTY_AREA_CODE,
     COUNTY_NAME,

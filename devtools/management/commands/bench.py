@@ -1,4 +1,4 @@
-"""`manage.py bench`: latency and query counts of the main pages (see evaluations.bench)."""
+"""`manage.py bench`: latency and query counts of the main pages (see devtools.bench)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluations import bench
+from devtools import bench
 
 
 class Command(BaseCommand):

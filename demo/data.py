@@ -3,7 +3,7 @@
 Every random choice comes from the ``random.Random`` passed in, so the same seed always gives
 the same county. All people are invented; ID numbers are synthetic but pass the GB 11643 check.
 
-Place names: the villages named in the newspaper articles in ``/work/shared/seeds`` are all here,
+Place names: the villages named in the newspaper articles about the county are all here,
 in the township the article gives where it gives one (东阳涧村, 东土峪村, 丁字坪村, 坡上村 in
 东村镇; 后子坪村 in 岚城镇; 普明村, 史家湾村 in 普明镇; 前河村 in 上明乡; 李家湾村, 阳湾村 in
 王狮乡, which the articles say has 12 villages; 侯家岩村 in 梁家庄乡). 官桥村, 兰家舍村,

@@ -1,6 +1,6 @@
-"""A demo year in progress for a demo county (see members.demo): months, declarations, ledger.
+"""A demo year in progress for a demo county (see demo.county): months, declarations, ledger.
 
-:func:`seed_year_activity` gives a county built by :func:`members.demo.build_county` the year
+:func:`seed_year_activity` gives a county built by :func:`demo.county.build_county` the year
 the workflow services (scoring.services) would have produced from January to ``today``:
 
 * the default rule set of the year, loaded and published if none is in force;
@@ -15,14 +15,14 @@ the workflow services (scoring.services) would have produced from January to ``t
 * deductions (~0.3 per member-month, skewed to a minority, respecting the items' categories),
   a clearing item for about 1 member in 500 and a handful of corrections against closed months.
 
-It is fast because it writes with ``bulk_create`` (batches of :data:`members.demo.BATCH_SIZE`)
+It is fast because it writes with ``bulk_create`` (batches of :data:`demo.county.BATCH_SIZE`)
 instead of calling the services row by row; the rows are the ones the services write, with the
 same validations applied here (roll months, categories, item ranges, dates not after today). The
 timestamps (``created_at`` / ``at`` / ``closed_at``) are those of the simulated actions — a
 declaration typed in a few days after the event, reviewed at the committee meeting, … — rather
 than the moment of seeding; nothing is ever updated.
 
-The work is split like members.demo: :func:`plan_year_activity` draws unsaved model instances
+The work is split like demo.county: :func:`plan_year_activity` draws unsaved model instances
 from the random stream (reads the rule items, writes nothing), and :func:`seed_year_activity`
 writes them in one transaction.
 """
@@ -43,7 +43,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from members.demo import BATCH_SIZE, BuiltCounty, PlannedMember
+from demo.county import BATCH_SIZE, BuiltCounty, PlannedMember
 from members.models import Branch, Member, Official
 from scoring import services
 from scoring.models import (

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: build the Lan County demo (see members.demo)."""
+"""`manage.py seed_demo`: build the Lan County demo (see demo.county)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluations.demo import seed_assessments
-from members import demo
-from members.demo_data import TOTAL_RURAL_MEMBERS
+from demo import county as demo
+from demo.assessments import seed_assessments
+from demo.data import TOTAL_RURAL_MEMBERS
+from demo.year import seed_year_activity
 from members.models import Township
-from scoring.demo import seed_year_activity
 
 
 def _date(value: str) -> datetime.date:

@@ -60,14 +60,15 @@ from django.test.utils import override_settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from demo import county as demo
+from demo.data import COUNTY_NAME, TOTAL_RURAL_MEMBERS, VILLAGE_COUNT
+from demo.year import seed_year_activity
 from evaluations import services as evaluation_services
 from evaluations.models import Assessment, AssessmentLine, Notice, Period
-from members import demo, roster
+from members import roster
 from members.card_links import card_links_issue_missing
-from members.demo_data import COUNTY_NAME, TOTAL_RURAL_MEMBERS, VILLAGE_COUNT
 from members.models import Branch, County, Member, Official, Township
 from members.permissions import system_user
-from scoring.demo import seed_year_activity
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
 from scoring.services import ruleset_load_defaults
 
@@ -219,7 +220,7 @@ def _assessment(branch: Branch, year: int, period: str, *, approve: bool, secret
 def _fabricate_annual(year: int, branches: list[Branch], *, by) -> int:
     """Approved annual assessments with lines for ``branches`` in a past year (as
     ``time_exports`` does), for the county's annual export; returns the number of lines."""
-    from evaluations.management.commands.time_exports import _line
+    from devtools.synthetic import annual_line
 
     rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year, by=by)
     scoring_rules = rule_set.scoring_rules()
@@ -247,7 +248,7 @@ def _fabricate_annual(year: int, branches: list[Branch], *, by) -> int:
     lines: list[AssessmentLine] = []
     for assessment in assessments:
         branch_lines = [
-            _line(assessment, member, scoring_rules, rng)
+            annual_line(assessment, member, scoring_rules, rng)
             for member in members.get(assessment.branch_id, ())
         ]
         evaluation_services.rank_lines(branch_lines, annual=True)
@@ -257,8 +258,8 @@ def _fabricate_annual(year: int, branches: list[Branch], *, by) -> int:
 
 
 def _large_branch(size: int, *, today: datetime.date, by) -> Branch:
-    """A village of ``size`` members with a year of activity, built like the demo (members.demo
-    and scoring.demo) as county :data:`BIG_COUNTY` with that one village; found if it exists."""
+    """A village of ``size`` members with a year of activity, built like the demo (demo.county
+    and demo.year) as county :data:`BIG_COUNTY` with that one village; found if it exists."""
     found = Branch.objects.filter(township__name__endswith=f"（{BIG_COUNTY}）").first()
     if found is not None:
         return found
@@ -550,7 +551,7 @@ class _Rollback(Exception):
 
 
 def _roster_file(rows: int) -> io.BytesIO:
-    from members.management.commands.time_roster_import import build_roster_file
+    from devtools.synthetic import build_roster_file
 
     return build_roster_file(rows, today=timezone.localdate())
 
@@ -1150,7 +1151,7 @@ def _duration(seconds: float) -> str:
 
 REPORT_HEADER = """# Benchmarks
 
-Produced by `make bench` (`manage.py bench`; see `evaluations/bench.py` for what is measured and
+Produced by `make bench` (`manage.py bench`; see `devtools/bench.py` for what is measured and
 how). The block between the markers is rewritten by each run; the notes after it are written by
 hand.
 

@@ -19,7 +19,6 @@ import random
 import statistics
 import time
 from collections import defaultdict
-from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -29,15 +28,13 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from devtools.synthetic import annual_line
 from evaluations.export_views import county_results_export
 from evaluations.models import Assessment, AssessmentLine, Period
 from evaluations.services import rank_lines
 from members.models import Branch, Member, Official
-from scoring import engine
 from scoring.models import RuleSet
 from scoring.services import ruleset_load_defaults
-
-CLEARED_SHARE = 0.003
 
 
 class Command(BaseCommand):
@@ -117,36 +114,10 @@ def fabricate_year(year: int, *, by) -> int:
     lines = []
     for assessment in assessments:
         branch_lines = [
-            _line(assessment, member, scoring_rules, rng)
+            annual_line(assessment, member, scoring_rules, rng)
             for member in members[assessment.branch_id]
         ]
         rank_lines(branch_lines, annual=True)
         lines += branch_lines
     AssessmentLine.objects.bulk_create(lines, batch_size=1000)
     return len(assessments)
-
-
-def _line(assessment, member, scoring_rules, rng) -> AssessmentLine:
-    category = member.current_category or "B"
-    base = Decimal(scoring_rules.base_scores[category]).quantize(Decimal("0.01"))
-    bonus = Decimal(rng.choice([0, 2, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30]))
-    deductions = -Decimal(rng.choice([0, 0, 0, 0, 2, 3, 5]))
-    total = base + bonus + deductions
-    cleared = rng.random() < CLEARED_SHARE
-    appraisal = None if cleared else Decimal(rng.randint(120, 200)) / 10
-    annual_total = Decimal("0.00") if cleared else total + appraisal
-    return AssessmentLine(
-        assessment=assessment,
-        member=member,
-        category=category,
-        base=base,
-        bonus=bonus,
-        deductions=deductions,
-        corrections=Decimal("0.00"),
-        period_total=total,
-        cumulative=total,
-        appraisal=appraisal,
-        annual_total=annual_total,
-        grade=engine.grade_for(scoring_rules, category, annual_total, cleared),
-        cleared=cleared,
-    )
