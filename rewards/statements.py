@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from rewards.models import ZERO, FundIncome, FundPayment, Redemption, Shop, StockMovement
+from rewards.services import q2
 from scoring.periods import next_month
 
 
@@ -86,10 +87,10 @@ def shop_month(shop: Shop, year: int, month: int) -> ShopMonth:
         year=year,
         month=month,
         items=list(rows.values()),
-        points_redeemed=done["points"] or ZERO,
+        points_redeemed=q2(done["points"] or ZERO),
         redemptions=done["n"],
         households=done["households"],
-        bought_yuan=bought,
+        bought_yuan=q2(bought),
     )
 
 
@@ -117,12 +118,12 @@ def fund_year(fund, year: int) -> FundYear:
         .annotate(s=Sum("amount"))
         .order_by("source")
     )
-    income_by_source = [(labels.get(r["source"], r["source"]), r["s"]) for r in incomes]
+    income_by_source = [(labels.get(r["source"], r["source"]), q2(r["s"])) for r in incomes]
     paid = FundPayment.objects.filter(fund=fund, status=FundPayment.Status.PAID)
     in_year = paid.filter(paid_on__gte=start, paid_on__lt=end)
     purposes = dict(FundPayment.Purpose.choices)
     by_purpose = [
-        {"purpose": purposes[r["purpose"]], "count": r["n"], "total": r["s"]}
+        {"purpose": purposes[r["purpose"]], "count": r["n"], "total": q2(r["s"])}
         for r in in_year.values("purpose")
         .annotate(n=Count("pk"), s=Sum("amount"))
         .order_by("purpose")
@@ -147,7 +148,7 @@ def fund_year(fund, year: int) -> FundYear:
         by_purpose=by_purpose,
         paid_total=paid_total,
         rewards=rewards,
-        opening=before_income - before_paid,
+        opening=q2(before_income - before_paid),
     )
 
 
@@ -180,9 +181,9 @@ def county_funds(county, year: int) -> list[dict]:
         result.append(
             {
                 "township": township,
-                "income": income_year,
-                "paid": paid_year,
-                "balance": income_all - paid_all,
+                "income": q2(income_year),
+                "paid": q2(paid_year),
+                "balance": q2(income_all - paid_all),
             }
         )
     return result
@@ -210,6 +211,6 @@ def county_shops(county, year: int) -> list[dict]:
         )
     )
     return [
-        {"shop": s, "redemptions": s.n, "points": s.points or ZERO, "households": s.households}
+        {"shop": s, "redemptions": s.n, "points": q2(s.points or ZERO), "households": s.households}
         for s in shops.order_by("township__position", "name")
     ]
