@@ -394,7 +394,7 @@ def _fund_context(request, township, **forms_):
         "township": township,
         "balance": services.fund_balance(fund) if fund else services.ZERO,
         "incomes": incomes[:100],
-        "income_total": incomes.aggregate(s=Sum("amount"))["s"] or services.ZERO,
+        "income_total": services.q2(incomes.aggregate(s=Sum("amount"))["s"] or 0),
         "payments": payments,
         "is_official": services.is_fund_official(request.user, township),
         "year": timezone.localdate().year,

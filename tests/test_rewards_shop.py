@@ -73,7 +73,7 @@ def test_a_redemption_from_card_to_receipt(shop):
     redemption = Redemption.objects.get()
     assert first.url == again.url == reverse("redemption_receipt", args=[redemption.pk])
     receipt = county.keeper_client.get(first.url)
-    assert "58mm" in open("static/css/receipt.css").read()
+    assert "receipt.css" in receipt.content.decode()  # @page size 58mm
     page = text(receipt)
     assert "大米 ×2袋" in page and "王建国之妻" in page and "剩余兑换积分 2.00" in page
     assert rewards.balance_of(county.member) == Decimal("2.00")
@@ -123,7 +123,7 @@ def test_a_reversal_gives_points_and_goods_back_by_new_entries(shop):
 
 def test_another_shop_s_counter_receipt_and_goods_answer_404(shop):
     county = shop
-    other, other_keeper = make_shop(county, branch=county.branch_y, name="官桥村超市", keeper="k2")
+    _other, other_keeper = make_shop(county, branch=county.branch_y, name="官桥村超市", keeper="k2")
     mine = rewards.redeem(
         shop=county.shop,
         member=county.member,
