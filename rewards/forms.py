@@ -92,3 +92,15 @@ class DecideForm(forms.Form):
     comment = CleanCharField(label="意见", max_length=300, required=False)
     paid_on = forms.DateField(label="支付日期", required=False)
     doc_no = CleanCharField(label="凭证号", max_length=40, required=False)
+
+
+class RuleForm(OneTimeKeyMixin, forms.Form):
+    valid_from = forms.DateField(label="生效日期", widget=forms.DateInput(attrs={"type": "date"}))
+    per_bonus_point = forms.DecimalField(
+        label="每 1 贡献加分兑换积分", max_digits=5, decimal_places=2, min_value=0
+    )
+    excellent = forms.DecimalField(label="年度优秀奖励", **POINTS_FIELD)
+    qualified = forms.DecimalField(label="年度合格奖励", **POINTS_FIELD)
+    basic = forms.DecimalField(label="年度基本合格奖励", **POINTS_FIELD)
+    unqualified = forms.DecimalField(label="年度不合格奖励", **POINTS_FIELD)
+    lapses = forms.BooleanField(label="次年年底未用完的兑换积分作废", required=False)

@@ -37,6 +37,8 @@ urlpatterns = [
         V.fund_statement_export,
         name="fund_statement_export",
     ),
+    # The branch's exchange rule
+    path("branches/<int:pk>/exchange-rule/", V.exchange_rule, name="exchange_rule"),
     # The county
     path("county/rewards/<year:year>/", V.county_rewards, name="county_rewards"),
 ]

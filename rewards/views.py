@@ -18,7 +18,7 @@ from core.submissions import once
 from core.web import FIRST_YEAR, LAST_YEAR, apply_validation_error, methods, scoped
 from core.xlsx import Column, XlsxExporter
 from members.models import Member
-from members.scope import get_county, get_township
+from members.scope import get_branch, get_county, get_township
 from rewards import services, statements
 from rewards.forms import (
     AdjustForm,
@@ -30,8 +30,17 @@ from rewards.forms import (
     ProposeForm,
     ReceiptForm,
     ReverseForm,
+    RuleForm,
 )
-from rewards.models import FundIncome, FundPayment, Goods, Redemption, Shop
+from rewards.models import (
+    ExchangeLimit,
+    ExchangeRule,
+    FundIncome,
+    FundPayment,
+    Goods,
+    Redemption,
+    Shop,
+)
 
 NOT_FOUND_CARD = "未找到这张积分卡（卡号有误、二维码已停用，或不是本超市服务的村）。"
 
@@ -533,6 +542,46 @@ def fund_statement_export(request, township, year):
         for row in data.rewards:
             exporter.write_row([row["member"], row["branch"], row["amount"]])
     return exporter.as_response(f"{township.name}{year}年红色基金收支公示.xlsx")
+
+
+# --- The branch's exchange rule -----------------------------------------------------------------
+
+
+@scoped(get_branch, "GET", "POST")
+@once
+def exchange_rule(request, branch):
+    """The rule in force, its versions, and (for the secretary) a form for a new version."""
+    official = getattr(request.user, "official", None)
+    may_edit = official is not None and official.is_secretary_of(branch)
+    today = timezone.localdate()
+    current = services.rule_in_force(branch, today)
+    form = None
+    if may_edit:
+        initial = {k: getattr(current, k) for k in ExchangeRule.DEFAULTS}
+        form = RuleForm(request.POST or None, initial={**initial, "valid_from": today})
+    elif request.method == "POST":
+        raise Http404
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "submission_key"}
+        try:
+            services.rule_set(branch=branch, by=request.user, **data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "兑换规则已保存。")
+            return redirect("exchange_rule", pk=branch.pk)
+    limit = ExchangeLimit.objects.filter(township_id=branch.township_id).first()
+    return render(
+        request,
+        "rewards/exchange_rule.html",
+        {
+            "branch": branch,
+            "current": current,
+            "versions": branch.exchange_rules.all(),
+            "limit": limit,
+            "form": form,
+        },
+    )
 
 
 # --- The county ---------------------------------------------------------------------------------

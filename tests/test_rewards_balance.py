@@ -200,3 +200,38 @@ def test_balance_entries_cannot_be_edited_or_deleted(credited):
         BalanceEntry.objects.all().delete()
     with pytest.raises(TypeError):
         BalanceEntry.objects.update(points=1)
+
+
+def test_the_secretary_sets_a_new_rule_version_within_the_township_limit(county):
+    ExchangeLimit.objects.create(
+        township=county.dongcun, max_excellent=30, updated_by=county.township_user
+    )
+    url = reverse("exchange_rule", args=[county.branch.pk])
+    client = county.client("secretary")
+    data = {
+        "valid_from": f"{YEAR}-01-01",
+        "per_bonus_point": "1.5",
+        "excellent": "40",
+        "qualified": "10",
+        "basic": "0",
+        "unqualified": "0",
+    }
+    refused = client.post(url, data)
+    assert "优秀奖励超过乡镇规定的上限 30.00" in text(refused)
+    assert 'value="1.5"' in refused.content.decode()  # what was typed is kept
+    data["excellent"] = "30"
+    assert client.post(url, data).status_code == 302
+    rule = rewards.rule_in_force(county.branch, __import__("datetime").date(YEAR, 6, 1))
+    assert (rule.per_bonus_point, rule.excellent) == (Decimal("1.50"), Decimal("30.00"))
+    # Others read it (the township) or never see it (the next village's secretary).
+    assert county.client("township").post(url, data).status_code == 404
+    assert county.client("secretary_y").get(url).status_code == 404
+    assert "1.50" in text(county.client("township").get(url))
+
+
+def test_a_shopkeeper_logging_in_lands_on_the_shop(county):
+    from .conftest import client_for
+
+    shop, keeper = make_shop(county)
+    response = client_for(keeper).get(reverse("home"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("shop_counter", args=[shop.pk])

@@ -133,6 +133,7 @@ SCOPED = {
     "payment_decide": PAYMENT,
     "fund_statement": TOWNSHIP_YEAR,
     "fund_statement_export": TOWNSHIP_YEAR,
+    "exchange_rule": BRANCH,
 }
 
 # Not about one township's or branch's data: role-checked or county-wide.
