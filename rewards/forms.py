@@ -24,7 +24,9 @@ class CardForm(forms.Form):
     )
 
 
-class CollectForm(OneTimeKeyMixin, forms.Form):
+class CollectForm(forms.Form):
+    """On the pick page; the one-time key comes only with the confirmation (ConfirmForm)."""
+
     collected_by = CleanCharField(label="领取人", max_length=30, help_text="党员本人或家属姓名。")
 
 
