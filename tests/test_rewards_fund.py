@@ -152,3 +152,26 @@ def test_the_county_page_shows_each_township_s_fund(fund):
     assert "东村镇 1000.00 0.00 1000.00" in page and "岚城镇" in page
     for persona in ["township", "secretary"]:
         assert county.client(persona).get(reverse("county_rewards", args=[YEAR])).status_code == 404
+
+
+def test_income_posted_twice_is_recorded_once_and_a_bad_amount_keeps_what_was_typed(fund):
+    county = fund
+    client = county.client("township")
+    url = reverse("fund_income", args=[county.dongcun.pk])
+    data = {
+        "source": "donation",
+        "source_name": "爱心人士",
+        "amount": "0",
+        "received_on": f"{YEAR}-02-03",
+        "doc_no": "收2",
+        "submission_key": "6f1c4a7e-0000-4000-8000-0000000000bb",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and 'value="爱心人士"' in refused.content.decode()
+    data["amount"] = "50.5"
+    client.post(url, data)
+    client.post(url, data)
+    from rewards.models import FundIncome
+
+    assert FundIncome.objects.filter(source="donation").count() == 1
+    assert FundIncome.objects.get(source="donation").amount == Decimal("50.50")
