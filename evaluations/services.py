@@ -45,6 +45,12 @@ from scoring.periods import QUARTERS, period_months
 MAX_MEMBERS = 10_000  # members expected / present at a meeting
 MAX_BALLOTS = 1_000  # ballots of one kind for one member
 
+# Called inside the approval's transaction, after the status moved: ``hook(assessment=, log=,
+# by=)``. Apps above evaluations (rewards: crediting the spendable balance) register here in
+# their AppConfig.ready(), so that evaluations never imports them; a hook that raises undoes
+# the approval.
+approval_hooks: list = []
+
 # --- Computing a period's figures --------------------------------------------------------------
 
 
@@ -326,7 +332,7 @@ def _check_annual_ready(assessment, lines) -> None:
 @transaction.atomic
 def assessment_approve(*, assessment: Assessment, by, comment: str = "") -> Assessment:
     require_township_official(by, assessment.branch)
-    transition(
+    log = transition(
         assessment,
         "approve",
         by=by,
@@ -334,6 +340,8 @@ def assessment_approve(*, assessment: Assessment, by, comment: str = "") -> Asse
         township_comment=comment.strip(),
         approved_at=timezone.now(),
     )
+    for hook in approval_hooks:
+        hook(assessment=assessment, log=log, by=by)
     return assessment
 
 

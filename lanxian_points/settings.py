@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "members",
     "scoring",
     "evaluations",
+    "rewards",
     "oversight",
 ]
 # The demo county (`demo`: `manage.py seed_demo`) and the developer tools (`devtools`: `manage.py

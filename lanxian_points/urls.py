@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("scoring.urls")),
     path("", include("evaluations.urls")),
+    path("", include("rewards.urls")),
     path("", include("oversight.urls")),
 ]

@@ -17,6 +17,9 @@ def home(request):
     """What needs doing, in plain words, for the role that just logged in."""
     official = getattr(request.user, "official", None)
     if official is None:
+        # A shopkeeper (爱心超市管理员) has no Official role: their page is their shop.
+        if request.user.shopkeeping.exists():
+            return redirect("shops")
         return render(request, "members/home_unassigned.html")
     if official.is_county:
         return redirect("county")

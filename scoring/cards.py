@@ -13,6 +13,15 @@ from scoring import engine, ledger, versions
 
 QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 
+# Extra panels for the member's own card page, from apps above scoring (which it must not
+# import): ``panel(member) -> {"template": …, …context} | None``. rewards registers the spendable
+# balance (兑换积分), shown apart from the assessment points.
+card_panels: list = []
+
+
+def panels_for(member: Member) -> list[dict]:
+    return [p for p in (panel(member) for panel in card_panels) if p]
+
 
 @dataclass(frozen=True)
 class CardMonth:

@@ -43,6 +43,10 @@ APPEAL = lambda c, side: [c.appeals[side].pk]  # noqa: E731
 TOWNSHIP_YEAR = lambda c, side: [*TOWNSHIP(c, side), YEAR]  # noqa: E731
 TOWNSHIP_PERIOD = lambda c, side: [*TOWNSHIP(c, side), YEAR, "Q1"]  # noqa: E731
 BRANCH_PERIOD = lambda c, side: [*BRANCH(c, side), YEAR, "Q1"]  # noqa: E731
+SHOP = lambda c, side: [c.shops[side].pk]  # noqa: E731
+SHOP_MONTH = lambda c, side: [*SHOP(c, side), YEAR, MONTH]  # noqa: E731
+REDEMPTION = lambda c, side: [c.redemptions[side].pk]  # noqa: E731
+PAYMENT = lambda c, side: [c.payments[side].pk]  # noqa: E731
 
 SCOPED = {
     "township": TOWNSHIP,
@@ -120,6 +124,23 @@ SCOPED = {
     "township_members_export": TOWNSHIP,
     "branch_ranking": BRANCH_YEAR,
     "branch_ranking_export": BRANCH_YEAR,
+    # Rewards: the village shop (爱心超市) and the township's red fund (红色基金)
+    "shop": SHOP,
+    "goods_create": SHOP,
+    "stock_receive": SHOP,
+    "stock_adjust": SHOP,
+    "shop_counter": SHOP,
+    "shop_statement": SHOP_MONTH,
+    "shop_statement_export": SHOP_MONTH,
+    "redemption_receipt": REDEMPTION,
+    "redemption_reverse": REDEMPTION,
+    "red_fund": TOWNSHIP,
+    "fund_income": TOWNSHIP,
+    "payment_propose": TOWNSHIP,
+    "payment_decide": PAYMENT,
+    "fund_statement": TOWNSHIP_YEAR,
+    "fund_statement_export": TOWNSHIP_YEAR,
+    "exchange_rule": BRANCH,
 }
 
 # Not about one township's or branch's data: role-checked or county-wide.
@@ -141,6 +162,8 @@ UNSCOPED = {
     "county_entries_export",
     "county_members",
     "county_members_export",
+    "shops",  # lists only the shops the user may see: tests/test_rewards_shop.py
+    "county_rewards",  # the admin's own county (others 404): tests/test_rewards_fund.py
     "login",
     "logout",
     "password_change",
@@ -184,7 +207,17 @@ def build_scoped_county(county):
     from tests.conftest import make_user
 
     services.ruleset_load_defaults(year=YEAR, by=system_user())
-    for name in ["declarations", "assessments", "notices", "objections", "archives", "appeals"]:
+    for name in [
+        "declarations",
+        "assessments",
+        "notices",
+        "objections",
+        "archives",
+        "appeals",
+        "shops",
+        "redemptions",
+        "payments",
+    ]:
         setattr(county, name, {})
     today = timezone.localdate()
     sides = [
@@ -250,7 +283,35 @@ def build_scoped_county(county):
             content="对等次有异议",
             by=secretary,
         )
+        _add_rewards(county, side, member, branch, township)
     return county
+
+
+def _add_rewards(county, side, member, branch, township):
+    """A shop serving the branch with one item and one redemption, and a red-fund payment."""
+    from rewards import services as rewards
+    from rewards.models import Shop
+
+    shop = Shop.objects.create(township=branch.township, name=f"{branch.name}爱心超市")
+    shop.branches.add(branch)
+    goods = rewards.goods_create(shop=shop, name="毛巾", unit="条", price=0, by=system_user())
+    rewards.stock_receive(goods=goods, quantity=5, source="donated", by=system_user())
+    county.shops[side] = shop
+    county.redemptions[side] = rewards.redeem(
+        shop=shop,
+        member=member,
+        items=[(goods.pk, 1)],
+        collected_by=member.name,
+        by=system_user(),
+    )
+    county.payments[side] = rewards.payment_propose(
+        township=branch.township,
+        purpose="goods",
+        payee="供销社",
+        amount=100,
+        reason="购置爱心超市物品",
+        by=township,
+    )
 
 
 def url_for(name, county, side):
@@ -337,6 +398,7 @@ COUNTY_ONLY = {
     "county_entries_export": [],
     "county_members": [],
     "county_members_export": [],
+    "county_rewards": [YEAR],
 }
 
 
