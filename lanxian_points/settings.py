@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "members",
     "scoring",
     "evaluations",
+    "posts",
     "oversight",
 ]
 

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("scoring.urls")),
     path("", include("evaluations.urls")),
+    path("", include("posts.urls")),
     path("", include("oversight.urls")),
 ]
