@@ -177,6 +177,9 @@ def rating_save(
         raise ValidationError("岗位认领经支委会确认后才能评定。")
     if not 1 <= quarter <= 4:
         raise ValidationError("季度须为 1–4。")
+    # The holding row is the lock: two saves of the same holder's rating (two clerks, a double
+    # click) run one after the other, so the second sees the first's proposal.
+    list(PostHolding.objects.select_for_update().filter(pk=holding.pk).values_list("pk"))
     year, month = holding.year, quarter_last_month(quarter)
     today = timezone.localdate()
     if (year, month) > (today.year, today.month):
@@ -192,7 +195,9 @@ def rating_save(
             "（评定会在该月提出加分或扣分）；如需更正，请在积分卡上登记更正记录。"
         )
     existing = (
-        PostRating.objects.select_for_update()
+        # Only the rating row is locked (PostgreSQL refuses FOR UPDATE on an outer join's
+        # nullable side); two saves of the same rating wait for each other here.
+        PostRating.objects.select_for_update(of=("self",))
         .select_related("declaration__item")
         .filter(holding=holding, quarter=quarter)
         .first()

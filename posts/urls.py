@@ -51,6 +51,7 @@ urlpatterns = [
     path("holdings/<int:pk>/ratings/<int:quarter>/", views.rating_save, name="rating_save"),
     # The member's PIN, and their own page behind the card link (public, after the PIN)
     path("members/<int:pk>/pin/", views.member_pin, name="member_pin"),
+    path("members/<int:pk>/card-qr.png", views.member_card_qr, name="member_card_qr"),
     path("c/<str:token>/self/", self_views.card_self, name="card_self"),
     path("c/<str:token>/self/declare/", self_views.card_self_declare, name="card_self_declare"),
     path("c/<str:token>/self/report/", self_views.card_self_report, name="card_self_report"),

@@ -4,18 +4,21 @@ form, service, redirect. (The member's own side behind the card link is posts.se
 
 from __future__ import annotations
 
+import io
+
+import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from core.submissions import once
 from core.web import apply_validation_error, scoped
-from core.xlsx import Column, XlsxExporter
-from members.card_links import card_link_panel
+from core.xlsx import Column, XlsxExporter, attachment_header
+from members.card_links import active_link, card_link_panel, card_link_path
 from members.models import Member, Township
 from members.scope import (
     get_branch,
@@ -340,7 +343,11 @@ def pledge_print(request, holding):
 def posts_board(request, branch, year):
     """The board sheet: name, post, pledge — nothing personal (DOMAIN §5, §8)."""
     rows = [
-        {"name": h.member.name, "post": h.post.name, "pledge": h.pledge.text if h.pledge else ""}
+        {
+            "name": h.member.name,
+            "post": h.post.name,
+            "pledge": pledge.text if (pledge := getattr(h, "pledge", None)) else "",
+        }
         for h in PostHolding.objects.filter(post__branch=branch, year=year)
         .current()
         .select_related("member", "post", "pledge")
@@ -497,6 +504,23 @@ def member_pin(request, member):
             "card_link": card_link_panel(request, member),
         },
     )
+
+
+@scoped(get_member, "GET")
+def member_card_qr(request, member):
+    """The card link's QR code as a PNG, for the secretary to send to the member's phone
+    (a chat app takes a picture, not the page's inline SVG)."""
+    require_secretary(request, member.branch)
+    link = active_link(member)
+    if link is None:
+        raise Http404
+    out = io.BytesIO()
+    url = request.build_absolute_uri(card_link_path(link))
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=10, border=2)
+    response = HttpResponse(out.getvalue(), content_type="image/png")
+    response["Content-Disposition"] = attachment_header(f"{member.name}积分卡二维码.png")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- Migrant members' report-in -------------------------------------------------------------------

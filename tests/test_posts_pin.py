@@ -199,3 +199,30 @@ def test_a_migrant_member_reports_in_and_the_month_screen_links_the_list(county,
     _sign_in(other, token_a, pin_a)
     other.post(reverse("card_self_report", args=[token_a]), {"place": "x", "doing": "y"})
     assert MigrantReport.objects.count() == 1
+
+
+def test_the_secretary_downloads_the_card_link_as_a_qr_picture(county):
+    token = _token(county)
+    secretary = county.client("secretary")
+    page = secretary.get(reverse("member_pin", args=[county.member.pk])).content.decode()
+    assert token in page  # the link, to copy
+    response = secretary.get(reverse("member_card_qr", args=[county.member.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG")
+    assert (
+        county.client("assessor")
+        .get(reverse("member_card_qr", args=[county.member.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_the_member_s_page_has_bounded_queries(county, rules, django_assert_max_num_queries):
+    pin, token = _issue(county), _token(county)
+    client = Client()
+    _sign_in(client, token, pin)
+    for day in (1, 2, 3):
+        _declare(client, token, occurred_on=timezone.localdate().replace(day=day).isoformat())
+    client.get(reverse("card_self", args=[token]))
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("card_self", args=[token])).status_code == 200
