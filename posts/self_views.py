@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,7 +22,7 @@ from core.web import apply_validation_error, methods
 from members.models import CardLink
 from posts import services
 from posts.forms import PinForm, ReportForm, SelfDeclarationForm
-from posts.models import MemberPin, MigrantReport
+from posts.models import MemberPin, MigrantReport, Post, PostHolding
 from scoring import services as scoring
 from scoring.models import Declaration, RuleItem
 from scoring.public_views import TOKEN_MAX_LENGTH
@@ -97,6 +98,17 @@ def _page(request, link, *, pin_form=None, declare_form=None, report_form=None, 
             .select_related("item")
             .order_by("-occurred_on", "-pk")[:50]
         )
+        holding = (
+            PostHolding.objects.filter(member=member, year=today.year)
+            .current()
+            .select_related("post")
+            .first()
+        )
+        context["holding"] = holding
+        if holding is None:
+            context["open_posts"] = [
+                p for p in _branch_posts(member, today.year) if p.taken < p.holders
+            ]
         if services.is_migrant(member, today):
             context["report"] = MigrantReport.objects.filter(
                 member=member, year=today.year, month=today.month
@@ -107,6 +119,11 @@ def _page(request, link, *, pin_form=None, declare_form=None, report_form=None, 
                 else None
             )
     return _private(render(request, "posts/self.html", context, status=status))
+
+
+def _branch_posts(member, year):
+    taken = Count("holdings", filter=Q(holdings__year=year) & ~Q(holdings__status="ended"))
+    return Post.objects.filter(branch=member.branch, active=True).annotate(taken=taken)
 
 
 @login_not_required
@@ -212,3 +229,25 @@ def card_self_photo(request, token, declaration):
     if found is None:
         raise Http404
     return _private(FileResponse(found.photo.open("rb"), content_type="image/jpeg"))
+
+
+@login_not_required
+@methods("POST")
+def card_self_claim(request, token):
+    """The member claims one of the branch's posts with a free place (自主认领)."""
+    link = _link(token)
+    if not _signed_in(request, link):
+        return _private(redirect("card_self", token=token))
+    try:
+        post = Post.objects.get(
+            branch=link.member.branch, active=True, pk=int(request.POST.get("post", ""))
+        )
+    except (ValueError, Post.DoesNotExist):
+        raise Http404 from None
+    try:
+        services.holding_claim_self(member=link.member, post=post)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, f"已认领“{post.name}”，等支委会确认。")
+    return _private(redirect("card_self", token=token))

@@ -115,6 +115,15 @@ def holding_create(*, post: Post, member: Member, year: int, assigned: bool, by)
     return holding
 
 
+def holding_claim_self(*, member: Member, post: Post) -> PostHolding:
+    """The member claims a post from their own page (自主认领), after the PIN: the same checks
+    as a claim the secretary records, acting through the system user (as a self declaration
+    does); the committee still confirms it."""
+    return holding_create(
+        post=post, member=member, year=timezone.localdate().year, assigned=False, by=system_user()
+    )
+
+
 @transaction.atomic
 def holding_confirm(*, holding: PostHolding, by) -> PostHolding:
     """The branch committee confirms the claim or assignment (recorded by the secretary)."""

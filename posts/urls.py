@@ -55,6 +55,7 @@ urlpatterns = [
     path("c/<str:token>/self/", self_views.card_self, name="card_self"),
     path("c/<str:token>/self/declare/", self_views.card_self_declare, name="card_self_declare"),
     path("c/<str:token>/self/report/", self_views.card_self_report, name="card_self_report"),
+    path("c/<str:token>/self/claim/", self_views.card_self_claim, name="card_self_claim"),
     path("c/<str:token>/self/leave/", self_views.card_self_leave, name="card_self_leave"),
     path(
         "c/<str:token>/self/photos/<int:declaration>/",

@@ -226,3 +226,29 @@ def test_the_member_s_page_has_bounded_queries(county, rules, django_assert_max_
     client.get(reverse("card_self", args=[token]))
     with django_assert_max_num_queries(15):
         assert client.get(reverse("card_self", args=[token])).status_code == 200
+
+
+def test_a_member_claims_a_post_with_a_free_place_and_the_committee_confirms(county, rules):
+    from posts.models import Post, PostHolding
+
+    full = Post.objects.create(branch=county.branch, name="满员岗", holders=1)
+    PostHolding.objects.create(
+        member=make_member(county.branch, "刘二"),
+        post=full,
+        year=timezone.localdate().year,
+        status="confirmed",
+        created_by=system_user(),
+    )
+    free = Post.objects.create(branch=county.branch, name="空位岗", holders=1)
+    elsewhere = Post.objects.create(branch=county.branch_y, name="邻村岗", holders=1)
+    pin, token = _issue(county), _token(county)
+    client = Client()
+    _sign_in(client, token, pin)
+    page = client.get(reverse("card_self", args=[token])).content.decode()
+    assert "空位岗" in page and "满员岗" not in page and "邻村岗" not in page
+    url = reverse("card_self_claim", args=[token])
+    assert client.post(url, {"post": elsewhere.pk}).status_code == 404
+    assert client.post(url, {"post": full.pk}).status_code == 302  # refused with a message
+    assert client.post(url, {"post": free.pk}).status_code == 302
+    holding = PostHolding.objects.get(member=county.member)
+    assert (holding.post, holding.status) == (free, "claimed")

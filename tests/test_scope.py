@@ -154,6 +154,7 @@ UNSCOPED = {
     "card_self",
     "card_self_declare",
     "card_self_report",
+    "card_self_claim",
     "card_self_leave",
     "card_self_photo",
     "notice_shared",  # public, behind an unguessable token: tests/test_posts_share.py
