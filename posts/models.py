@@ -203,6 +203,8 @@ class PostRating(models.Model):
         ordering = ["holding", "quarter"]
         constraints = [
             models.UniqueConstraint(fields=["holding", "quarter"], name="postrating_one_per_q"),
+            # A proposal belongs to one rating: a rating saved again never reuses another's.
+            models.UniqueConstraint(fields=["declaration"], name="postrating_one_proposal"),
             models.CheckConstraint(
                 condition=Q(quarter__gte=1, quarter__lte=4), name="postrating_quarter_valid"
             ),
