@@ -76,6 +76,9 @@ def test_the_pin_is_kept_only_as_a_hash_and_shown_once(county):
 def test_a_member_declares_after_the_pin_and_sees_the_status(county, rules):
     pin, token = _issue(county), _token(county)
     client = Client()
+    card = client.get(reverse("card_public", args=[token])).content.decode()
+    assert reverse("card_self", args=[token]) in card  # the way in, on the card's own page
+    assert pin not in card
     # Before the PIN: no declaring.
     assert _declare(client, token).status_code == 302
     assert Declaration.objects.count() == 0
