@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "scoring",
     "evaluations",
     "rewards",
+    "posts",
     "oversight",
 ]
 # The demo county (`demo`: `manage.py seed_demo`) and the developer tools (`devtools`: `manage.py

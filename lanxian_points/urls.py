@@ -33,5 +33,6 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("", include("evaluations.urls")),
     path("", include("rewards.urls")),
+    path("", include("posts.urls")),
     path("", include("oversight.urls")),
 ]

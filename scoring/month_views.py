@@ -23,7 +23,7 @@ from core.models import new_submission_key
 from core.submissions import once
 from core.web import FIRST_YEAR, apply_validation_error, scoped
 from members.scope import get_branch, official_of, require_points_clerk, require_secretary
-from scoring import month_xlsx, selectors, services
+from scoring import hooks, month_xlsx, selectors, services
 from scoring.forms import (
     ActivityForm,
     ClearingForm,
@@ -66,7 +66,13 @@ def _page(request, branch, year: int, month: int, forms: dict | None = None):
     if (year, month) == (FIRST_YEAR, 1):
         links["prev"] = None
     screen = selectors.month_screen(branch, year, month)
-    context = {"branch": branch, "year": year, "month": month, "months": links}
+    context = {
+        "branch": branch,
+        "year": year,
+        "month": month,
+        "months": links,
+        "extra_links": hooks.links(hooks.month_links, branch, year, month),
+    }
     if screen is None:
         context["no_rules"] = NO_RULES.format(year=year)
         return render(request, "scoring/month.html", context)

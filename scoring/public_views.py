@@ -20,7 +20,7 @@ from django.utils.cache import add_never_cache_headers
 
 from core.web import FIRST_YEAR, LAST_YEAR, methods
 from members.models import CardLink, Member, RollPeriod
-from scoring import versions
+from scoring import hooks, versions
 from scoring.cards import card_for, panels_for
 from scoring.models import PointsEntry, RuleSet
 
@@ -107,6 +107,7 @@ def card_public(request, token):
         "other_years": [y for y in offered if y != year],
         "card": None,
         "panels": panels_for(member),
+        "extra_links": hooks.links(hooks.card_public_links, member, token),
     }
     in_force = versions.in_force_id(year)
     if in_force is not None:

@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from members.permissions import system_user
+from posts.models import Post, PostHolding
 from scoring import services
 from scoring.models import Declaration, RuleItem
 
@@ -47,6 +48,9 @@ SHOP = lambda c, side: [c.shops[side].pk]  # noqa: E731
 SHOP_MONTH = lambda c, side: [*SHOP(c, side), YEAR, MONTH]  # noqa: E731
 REDEMPTION = lambda c, side: [c.redemptions[side].pk]  # noqa: E731
 PAYMENT = lambda c, side: [c.payments[side].pk]  # noqa: E731
+POST = lambda c, side: [c.posts[side].pk]  # noqa: E731
+HOLDING = lambda c, side: [c.holdings[side].pk]  # noqa: E731
+HOLDING_QUARTER = lambda c, side: [c.holdings[side].pk, 1]  # noqa: E731
 
 SCOPED = {
     "township": TOWNSHIP,
@@ -141,6 +145,28 @@ SCOPED = {
     "fund_statement": TOWNSHIP_YEAR,
     "fund_statement_export": TOWNSHIP_YEAR,
     "exchange_rule": BRANCH,
+    # Posts and pledges, the member's PIN, migrants' report-in, sharing a notice (posts app)
+    "posts_branch": BRANCH_YEAR,
+    "post_create": BRANCH_YEAR,
+    "posts_copy": BRANCH_YEAR,
+    "holding_create": BRANCH_YEAR,
+    "posts_board": BRANCH_YEAR,
+    "posts_summary_branch": BRANCH_YEAR,
+    "posts_summary_branch_export": BRANCH_YEAR,
+    "posts_summary_township": TOWNSHIP_YEAR,
+    "posts_summary_township_export": TOWNSHIP_YEAR,
+    "post_edit": POST,
+    "holding": HOLDING,
+    "holding_confirm": HOLDING,
+    "holding_end": HOLDING,
+    "pledge_save": HOLDING,
+    "pledge_print": HOLDING,
+    "rating_save": HOLDING_QUARTER,
+    "member_pin": MEMBER,
+    "member_card_qr": MEMBER,
+    "migrants_branch": BRANCH_MONTH,
+    "migrants_township": TOWNSHIP,
+    "notice_share": NOTICE,
 }
 
 # Not about one township's or branch's data: role-checked or county-wide.
@@ -153,6 +179,17 @@ UNSCOPED = {
     "archive_list",  # lists only what the user may see: test_notice.py checks the scoping
     "county_results_export",  # the admin's own county: test_exports.py, test_counties.py
     "card_public",  # public, behind an unguessable token: tests/test_card_links.py
+    # Public behind the card link's token, after the member's PIN: tests/test_posts_pin.py
+    "card_self",
+    "card_self_declare",
+    "card_self_report",
+    "card_self_claim",
+    "card_self_leave",
+    "card_self_photo",
+    "notice_shared",  # public, behind an unguessable token: tests/test_posts_share.py
+    # The admin's own county (others 404): COUNTY_ONLY below
+    "posts_summary_county",
+    "posts_summary_county_export",
     # The admin's own county (others 404): tests/test_dashboards.py, tests/test_counties.py
     "county_dashboard",
     "county_dashboard_export",
@@ -219,6 +256,7 @@ def build_scoped_county(county):
         "payments",
     ]:
         setattr(county, name, {})
+    county.posts, county.holdings = {}, {}
     today = timezone.localdate()
     sides = [
         ("ours", county.member, county.branch, county.secretary_user, county.township_user),
@@ -275,6 +313,14 @@ def build_scoped_county(county):
         evaluations.objection_resolve(objection=objection, resolution="反映人认可", by=secretary)
         county.notices[side], county.objections[side] = notice, objection
         county.archives[side] = evaluations.notice_archive(notice=notice, by=secretary)
+        county.posts[side] = Post.objects.create(branch=branch, name="政策法规宣传岗", holders=2)
+        county.holdings[side] = PostHolding.objects.create(
+            member=member,
+            post=county.posts[side],
+            year=YEAR,
+            status="claimed",
+            created_by=secretary,
+        )
         county.appeals[side] = evaluations.appeal_record(
             member=member,
             branch=branch,
@@ -399,6 +445,8 @@ COUNTY_ONLY = {
     "county_members": [],
     "county_members_export": [],
     "county_rewards": [YEAR],
+    "posts_summary_county": [YEAR],
+    "posts_summary_county_export": [YEAR],
 }
 
 
