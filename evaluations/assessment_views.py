@@ -305,7 +305,7 @@ def _assessment_context(
             if annual and line.appraisal is None and not line.cleared
         ],
         "held_back_count": sum(1 for line in lines if getattr(line, "held_back", False)),
-        "logs": assessment.logs.select_related("by"),
+        "logs": assessment.logs.select_related("by__official"),
         "notice": notice,
         "notice_form": NoticeCreateForm() if can_create_notice else None,
         "can_confirm": can_confirm,
@@ -651,7 +651,7 @@ def follow_ups(request, pk, year):
     records = list(
         FollowUp.objects.visible_to(request.user)
         .filter(branch=branch, year=year)
-        .select_related("member", "recorded_by")
+        .select_related("member", "recorded_by__official")
     )
     appeals = list(
         Appeal.objects.visible_to(request.user)

@@ -196,7 +196,7 @@ def _get_objection(request, pk) -> Objection:
 def _get_archive(request, pk) -> ArchivedNotice:
     return get_object_or_404(
         ArchivedNotice.objects.visible_to(request.user).select_related(
-            "branch__township", "archived_by", "notice"
+            "branch__township", "archived_by__official", "notice"
         ),
         pk=pk,
     )
@@ -280,7 +280,7 @@ def _notice_context(request, notice: Notice, forms: dict | None = None) -> dict:
         "notice_days": notice.assessment.rule_set.notice_days,
         "logs": [
             {"log": log, "label": Notice.Status(log.to_status).label}
-            for log in notice.logs.select_related("by")
+            for log in notice.logs.select_related("by__official")
         ],
     }
 

@@ -63,7 +63,7 @@ def points_card(request, member, year):
     card = card_for(member, year, today=today, in_force=in_force)
     entries = list(
         PointsEntry.objects.filter(member=member, year=year)
-        .select_related("item", "created_by", "branch")
+        .select_related("item", "created_by__official", "branch")
         .order_by("month", "created_at", "pk")
     )
     waiting, returned = [], []

@@ -215,8 +215,9 @@ def _saved(request, branch, year, month, done: str, *, kind: str, pk="") -> obje
     """Back to the form just used, with the message announced beside it (not off screen at the
     top) and the saved entry highlighted in the table."""
     messages.success(request, done, extra_tags="entry")
+    # No #fragment: Chromium blocks autofocus on a page whose URL has one; month.js scrolls.
     query = f"?open={kind}" + (f"&saved={pk}" if pk else "")
-    return redirect(_month_url(branch, year, month) + f"{query}#entry-{kind}")
+    return redirect(_month_url(branch, year, month) + query)
 
 
 @scoped(get_branch, "POST")

@@ -109,7 +109,7 @@ def branch_rules(request, branch, year):
     if rule_set is not None:
         adoption = (
             BranchAdoption.objects.filter(branch=branch, rule_set=rule_set)
-            .select_related("adopted_by")
+            .select_related("adopted_by__official")
             .first()
         )
         disabled = set()

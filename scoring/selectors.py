@@ -74,13 +74,13 @@ def month_screen(branch: Branch, year: int, month: int) -> MonthScreen | None:
     so_far = [m for m in engine.quarter_months(engine.quarter_of(month)) if m <= month]
     declarations = list(
         Declaration.objects.filter(branch=branch, year=year, month=month)
-        .select_related("item", "created_by")
+        .select_related("item", "created_by__official")
         .order_by("occurred_on", "pk")
     )
     entries = list(
         PointsEntry.objects.filter(branch=branch, year=year, month=month)
         .exclude(kind=PointsEntry.Kind.BONUS)
-        .select_related("item", "created_by")
+        .select_related("item", "created_by__official")
         .order_by("created_at", "pk")
     )
     rows = {

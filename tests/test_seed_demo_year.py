@@ -325,7 +325,7 @@ def test_the_services_carry_on_from_the_seeded_year(year):
     county = User.objects.get(username="county")
     late = year.activity.late_branches[0]
     late_month = BranchMonth.objects.get(branch=late, year=YEAR, month=LATE)
-    with pytest.raises(ValidationError, match="未审议"):
+    with pytest.raises(ValidationError, match="待审议"):
         services.month_close(branch_month=late_month, meeting_date=TODAY, by=county)
     waiting = list(Declaration.objects.filter(branch=late, month=LATE, status="submitted"))
     services.declaration_return(declaration=waiting[0], by=county, reason="请补充照片")
