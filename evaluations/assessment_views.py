@@ -20,13 +20,12 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
-from core.web import apply_validation_error
+from core.web import apply_validation_error, scoped
 from evaluations import services
 from evaluations.forms import (
     AppealDecisionForm,
@@ -93,6 +92,13 @@ def _require_township_official(request, branch: Branch) -> Official:
     if not _is_township_official_of(official, branch):
         raise Http404
     return official
+
+
+def _secretarys_branch(request, pk) -> Branch:
+    """The branch, for its secretary only: anyone else gets 404 before any 405."""
+    branch = get_branch(request, pk)
+    require_secretary(request, branch)
+    return branch
 
 
 def _notice_of(assessment: Assessment | None):
@@ -195,14 +201,12 @@ def assessments(request, pk, year):
     )
 
 
-def assessment_open(request, pk, year, period):
-    branch = get_branch(request, pk)
-    official = require_secretary(request, branch)
+@scoped(_secretarys_branch, "POST")
+def assessment_open(request, branch, year, period):
+    official = official_of(request)
     _check_year(year)
     if period not in Period.values:
         raise Http404
-    if request.method != "POST":  # after the scope checks: out of scope is 404 on any method
-        return HttpResponseNotAllowed(["POST"])
     try:
         assessment = services.assessment_open(
             branch=branch, year=year, period=period, by=official.user
@@ -224,6 +228,20 @@ def _get_assessment(request, pk) -> Assessment:
         ),
         pk=pk,
     )
+
+
+def _secretarys_assessment(request, pk) -> Assessment:
+    """The assessment, for its branch's secretary only: anyone else gets 404 before any 405."""
+    assessment = _get_assessment(request, pk)
+    require_secretary(request, assessment.branch)
+    return assessment
+
+
+def _reviewers_assessment(request, pk) -> Assessment:
+    """The assessment, for its township's official only: anyone else gets 404 before any 405."""
+    assessment = _get_assessment(request, pk)
+    _require_township_official(request, assessment.branch)
+    return assessment
 
 
 def _is_live(assessment: Assessment) -> bool:
@@ -322,11 +340,9 @@ def assessment(request, pk):
     return render(request, "evaluations/assessment.html", _assessment_context(request, assessment))
 
 
-def assessment_confirm(request, pk):
-    assessment = _get_assessment(request, pk)
-    official = require_secretary(request, assessment.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_secretarys_assessment, "POST")
+def assessment_confirm(request, assessment):
+    official = official_of(request)
     lines = _lines(assessment)
     form = _confirm_form(assessment, lines, data=request.POST)
     if form.is_valid():
@@ -352,11 +368,9 @@ def assessment_confirm(request, pk):
     return render(request, "evaluations/assessment.html", context)
 
 
-def assessment_review(request, pk):
-    assessment = _get_assessment(request, pk)
-    official = _require_township_official(request, assessment.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_reviewers_assessment, "POST")
+def assessment_review(request, assessment):
+    official = official_of(request)
     form = ReviewForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -394,9 +408,8 @@ def _grade_categories(members, on_roll: dict, year: int) -> dict[int, str]:
     return result
 
 
-@require_http_methods(["GET", "POST"])
-def appraisal(request, pk, year):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET", "POST")
+def appraisal(request, branch, year):
     _check_year(year)
     official = official_of(request)
     if request.method == "POST":
@@ -624,9 +637,8 @@ GRADE_SECTIONS = [
 ]
 
 
-@require_http_methods(["GET", "POST"])
-def follow_ups(request, pk, year):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET", "POST")
+def follow_ups(request, branch, year):
     _check_year(year)
     official = official_of(request)
     if request.method == "POST":
@@ -748,9 +760,8 @@ def _default_appeal_year(branch) -> int:
     return latest or timezone.localdate().year
 
 
-@require_http_methods(["GET", "POST"])
-def appeal_create(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def appeal_create(request, member):
     official = official_of(request)
     branch = member.branch
     if not (official.is_secretary_of(branch) or _is_township_official_of(official, branch)):
@@ -778,14 +789,17 @@ def appeal_create(request, pk):
     return render(request, "evaluations/appeal_form.html", {"member": member, "form": form})
 
 
-@require_http_methods(["GET", "POST"])
-def appeal_decide(request, pk):
-    appeal = get_object_or_404(
+def _get_appeal(request, pk) -> Appeal:
+    return get_object_or_404(
         Appeal.objects.visible_to(request.user).select_related(
             "member", "branch__township", "recorded_by", "decided_by"
         ),
         pk=pk,
     )
+
+
+@scoped(_get_appeal, "GET", "POST")
+def appeal_decide(request, appeal):
     official = official_of(request)
     if request.method == "POST":
         official = _require_township_official(request, appeal.branch)
