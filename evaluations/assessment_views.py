@@ -14,19 +14,17 @@ form, service, redirect. Who may do what:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from core.web import apply_validation_error, scoped
-from evaluations import services
+from evaluations import selectors, services
 from evaluations.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -43,7 +41,6 @@ from evaluations.models import (
     Assessment,
     AssessmentLine,
     FollowUp,
-    Objection,
     Period,
 )
 from members.models import Branch, Official
@@ -73,7 +70,6 @@ STATUS_BADGE = {
     Status.APPROVED: "ok",
 }
 FIRST_YEAR, LAST_YEAR = 2000, 2099
-CENT = Decimal("0.01")
 
 
 def _check_year(year: int) -> None:
@@ -108,15 +104,6 @@ def _notice_of(assessment: Assessment | None):
         return assessment.notice
     except ObjectDoesNotExist:
         return None
-
-
-def _average(total, count) -> Decimal | None:
-    if not count or total is None:
-        return None
-    return (Decimal(total) / count).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-# --- The branch's year at a glance -------------------------------------------------------------
 
 
 @dataclass
@@ -524,104 +511,19 @@ def _save_appraisals(branch, year, meeting_form, formset, *, by) -> int | None:
 # --- The township's queue ----------------------------------------------------------------------
 
 
-def _previous_period(assessment: Assessment) -> tuple[int, int, str]:
-    """The branch's period to compare with: the quarter before (Q4 of last year for Q1), or
-    last year's annual assessment for the year."""
-    if assessment.is_annual:
-        return assessment.branch_id, assessment.year - 1, Period.YEAR
-    if assessment.quarter == 1:
-        return assessment.branch_id, assessment.year - 1, Period.Q4
-    return assessment.branch_id, assessment.year, f"Q{assessment.quarter - 1}"
-
-
 def township_queue(request, pk):
     township = get_township(request, pk)
     official = official_of(request)
-    waiting = list(
-        Assessment.objects.filter(
-            branch__township=township, status__in=[Status.CONFIRMED, Status.RETURNED]
-        )
-        .select_related("branch")
-        .order_by("branch__position", "branch__name", "year", "period")
-    )
-    confirmed = [a for a in waiting if a.status == Status.CONFIRMED]
-    returned = [a for a in waiting if a.status == Status.RETURNED]
-
-    stats = {
-        row["assessment"]: row
-        for row in AssessmentLine.objects.filter(assessment__in=[a.pk for a in confirmed])
-        .order_by()
-        .values("assessment")
-        .annotate(
-            members=Count("pk"),
-            total=Sum("period_total"),
-            annual=Sum("annual_total"),
-            deduction_lines=Count("pk", filter=Q(deductions__lt=0)),
-            deduction_sum=Sum("deductions", filter=Q(deductions__lt=0)),
-            cleared=Count("pk", filter=Q(cleared=True)),
-            held_back=Count("pk", filter=Q(held_back=True)),
-        )
-    }
-    previous_keys = {a.pk: _previous_period(a) for a in confirmed}
-    previous = {}
-    if previous_keys:
-        condition = Q()
-        for branch_id, year, period in set(previous_keys.values()):
-            condition |= Q(
-                assessment__branch_id=branch_id, assessment__year=year, assessment__period=period
-            )
-        for row in (
-            AssessmentLine.objects.filter(condition, assessment__status=Status.APPROVED)
-            .order_by()
-            .values("assessment__branch_id", "assessment__year", "assessment__period")
-            .annotate(members=Count("pk"), total=Sum("period_total"), annual=Sum("annual_total"))
-        ):
-            key = (row["assessment__branch_id"], row["assessment__year"], row["assessment__period"])
-            total = row["annual"] if key[2] == Period.YEAR else row["total"]
-            previous[key] = _average(total, row["members"])
-
-    queue = []
-    for a in confirmed:
-        row = stats.get(a.pk, {})
-        members = row.get("members", 0)
-        total = row.get("annual") if a.is_annual else row.get("total")
-        average = _average(total, members)
-        previous_average = previous.get(previous_keys[a.pk])
-        queue.append(
-            {
-                "assessment": a,
-                "members": members,
-                "total": Decimal(total or 0).quantize(CENT),
-                "average": average,
-                "previous_average": previous_average,
-                "change": (
-                    average - previous_average
-                    if average is not None and previous_average is not None
-                    else None
-                ),
-                "deduction_lines": row.get("deduction_lines", 0),
-                "deduction_sum": Decimal(row.get("deduction_sum") or 0).quantize(CENT),
-                "cleared": row.get("cleared", 0),
-                "held_back": row.get("held_back", 0),
-            }
-        )
-    open_appeals = list(
-        Appeal.objects.filter(branch__township=township, status=Appeal.Status.OPEN)
-        .select_related("member", "branch")
-        .order_by("received_on", "pk")
-    )
-    open_objections = Objection.objects.filter(
-        notice__branch__township=township, status=Objection.Status.OPEN
-    ).count()
+    found = selectors.township_queue(township)
     return render(
         request,
         "evaluations/township_queue.html",
         {
             "township": township,
-            "queue": queue,
-            "returned": returned,
-            "open_appeals": open_appeals,
-            "open_objections": open_objections,
+            "queue": found.queue,
+            "returned": found.returned,
+            "open_appeals": found.open_appeals,
+            "open_objections": found.open_objections,
             "can_approve": official.is_township,
         },
     )
