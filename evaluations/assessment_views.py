@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -462,50 +461,35 @@ def appraisal(request, branch, year):
 
 
 def _save_appraisals(branch, year, meeting_form, formset, *, by) -> int | None:
-    """Record every filled row in one transaction: all or nothing. Returns the number saved,
-    or None when something was refused (the messages are then on the rows and fields)."""
-    meeting_ok = meeting_form.is_valid()
-    rows_ok = formset.is_valid()
-    if not (meeting_ok and rows_ok):
+    """The sheet to services.appraisals_record: the number saved, or None when something was
+    refused (the messages are then on the rows and fields)."""
+    if not (meeting_form.is_valid() and formset.is_valid()):
         return None
-    present = meeting_form.cleaned_data["present"]
     filled = [form for form in formset.forms if form.is_filled]
-    branch_ballots = [
-        form
+    rows = [
+        services.AppraisalRow(
+            member=form.expected_member,
+            score=form.cleaned_data["score"],
+            ballots=form.cleaned_data["ballots"],
+            source=form.cleaned_data["source"],
+            source_organisation=form.cleaned_data["source_organisation"],
+        )
         for form in filled
-        if form.cleaned_data["ballots"] is not None
-        and form.cleaned_data["source"] == Appraisal.Source.BRANCH
     ]
-    if branch_ballots and present is None:
-        meeting_form.add_error("present", "录入票数时请填写参加测评党员人数。")
-        return None
-    failed = False
-    with transaction.atomic():
-        for form in filled:
-            data = form.cleaned_data
-            ballots = data["ballots"]
-            from_branch = data["source"] == Appraisal.Source.BRANCH
-            try:
-                services.appraisal_record(
-                    member=form.expected_member,
-                    branch=branch,
-                    year=year,
-                    by=by,
-                    score=data["score"],
-                    ballots=ballots,
-                    # The count of this branch's meeting bounds only this branch's ballots; a
-                    # migrant member appraised where they live is voted on by another meeting.
-                    present=present if from_branch else None,
-                    source=data["source"],
-                    source_organisation=data["source_organisation"],
-                )
-            except ValidationError as error:
-                apply_validation_error(form, error)
-                failed = True
-        if failed:
-            transaction.set_rollback(True)
-            return None
-    return len(filled)
+    try:
+        return services.appraisals_record(
+            branch=branch,
+            year=year,
+            rows=rows,
+            present=meeting_form.cleaned_data["present"],
+            by=by,
+        )
+    except services.AppraisalRowsRefused as refused:
+        for index, error in refused.rows.items():
+            apply_validation_error(filled[index], error)
+    except ValidationError as error:
+        apply_validation_error(meeting_form, error)
+    return None
 
 
 # --- The township's queue ----------------------------------------------------------------------
