@@ -529,36 +529,8 @@ def follow_ups(request, branch, year):
     official = official_of(request)
     if request.method == "POST":
         official = require_secretary(request, branch)
-    annual = (
-        Assessment.objects.filter(
-            branch=branch,
-            year=year,
-            period=Period.YEAR,
-            status__in=[Status.CONFIRMED, Status.APPROVED],
-        )
-        .select_related("branch")
-        .first()
-    )
-    lines = []
-    if annual is not None:
-        lines = list(
-            annual.lines.filter(grade__in=list(services.FOLLOW_UP_FOR_GRADE))
-            .select_related("member")
-            .order_by("member__name_sort", "member_id")
-        )
-    records = list(
-        FollowUp.objects.visible_to(request.user)
-        .filter(branch=branch, year=year)
-        .select_related("member", "recorded_by")
-    )
-    appeals = list(
-        Appeal.objects.visible_to(request.user)
-        .filter(branch=branch, year=year)
-        .select_related("member")
-    )
-    by_member: dict[int, list] = {}
-    for record in records:
-        by_member.setdefault(record.member_id, []).append(record)
+    page = selectors.follow_ups(branch, year, user=request.user)
+    annual, lines, by_member = page.annual, page.lines, page.by_member
     lines_by_member = {line.member_id: line for line in lines}
     can_record = official.is_secretary_of(branch) and annual is not None
 
@@ -622,8 +594,8 @@ def follow_ups(request, branch, year):
             "year": year,
             "annual": annual,
             "sections": sections,
-            "records": records,
-            "appeals": appeals,
+            "records": page.records,
+            "appeals": page.appeals,
             "form": form,
             "can_record": can_record,
             "can_appeal": official_can_appeal,

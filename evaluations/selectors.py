@@ -10,8 +10,9 @@ from fractions import Fraction
 
 from django.db.models import Count, Q, Sum
 
-from evaluations.models import Appeal, Assessment, AssessmentLine, Objection, Period
-from members.models import Township
+from evaluations.models import Appeal, Assessment, AssessmentLine, FollowUp, Objection, Period
+from evaluations.services import FOLLOW_UP_FOR_GRADE
+from members.models import Branch, Township
 from scoring import engine
 
 Status = Assessment.Status
@@ -136,4 +137,51 @@ def township_queue(township: Township) -> TownshipQueue:
         open_objections=Objection.objects.filter(
             notice__branch__township=township, status=Objection.Status.OPEN
         ).count(),
+    )
+
+
+# --- Follow-up of grades -----------------------------------------------------------------------
+
+
+@dataclass
+class FollowUps:
+    annual: Assessment | None  # the year's assessment once the members' meeting confirmed it
+    lines: list[AssessmentLine]  # its lines with a grade that needs follow-up
+    records: list[FollowUp]
+    appeals: list[Appeal]
+    by_member: dict[int, list[FollowUp]]
+
+
+def follow_ups(branch: Branch, year: int, *, user) -> FollowUps:
+    """What the branch's follow-up page shows for the year, as ``user`` may see it."""
+    annual = (
+        Assessment.objects.filter(
+            branch=branch,
+            year=year,
+            period=Period.YEAR,
+            status__in=[Status.CONFIRMED, Status.APPROVED],
+        )
+        .select_related("branch")
+        .first()
+    )
+    lines = []
+    if annual is not None:
+        lines = list(
+            annual.lines.filter(grade__in=list(FOLLOW_UP_FOR_GRADE))
+            .select_related("member")
+            .order_by("member__name_sort", "member_id")
+        )
+    records = list(
+        FollowUp.objects.visible_to(user)
+        .filter(branch=branch, year=year)
+        .select_related("member", "recorded_by")
+    )
+    appeals = list(
+        Appeal.objects.visible_to(user).filter(branch=branch, year=year).select_related("member")
+    )
+    by_member: dict[int, list] = {}
+    for record in records:
+        by_member.setdefault(record.member_id, []).append(record)
+    return FollowUps(
+        annual=annual, lines=lines, records=records, appeals=appeals, by_member=by_member
     )
