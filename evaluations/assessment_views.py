@@ -14,20 +14,16 @@ form, service, redirect. Who may do what:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
-from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
-from core.web import apply_validation_error
-from evaluations import services
+from core.web import apply_validation_error, scoped
+from evaluations import selectors, services
 from evaluations.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -44,7 +40,6 @@ from evaluations.models import (
     Assessment,
     AssessmentLine,
     FollowUp,
-    Objection,
     Period,
 )
 from members.models import Branch, Official
@@ -74,7 +69,6 @@ STATUS_BADGE = {
     Status.APPROVED: "ok",
 }
 FIRST_YEAR, LAST_YEAR = 2000, 2099
-CENT = Decimal("0.01")
 
 
 def _check_year(year: int) -> None:
@@ -95,6 +89,13 @@ def _require_township_official(request, branch: Branch) -> Official:
     return official
 
 
+def _secretarys_branch(request, pk) -> Branch:
+    """The branch, for its secretary only: anyone else gets 404 before any 405."""
+    branch = get_branch(request, pk)
+    require_secretary(request, branch)
+    return branch
+
+
 def _notice_of(assessment: Assessment | None):
     if assessment is None:
         return None
@@ -102,15 +103,6 @@ def _notice_of(assessment: Assessment | None):
         return assessment.notice
     except ObjectDoesNotExist:
         return None
-
-
-def _average(total, count) -> Decimal | None:
-    if not count or total is None:
-        return None
-    return (Decimal(total) / count).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-# --- The branch's year at a glance -------------------------------------------------------------
 
 
 @dataclass
@@ -195,14 +187,12 @@ def assessments(request, pk, year):
     )
 
 
-def assessment_open(request, pk, year, period):
-    branch = get_branch(request, pk)
-    official = require_secretary(request, branch)
+@scoped(_secretarys_branch, "POST")
+def assessment_open(request, branch, year, period):
+    official = official_of(request)
     _check_year(year)
     if period not in Period.values:
         raise Http404
-    if request.method != "POST":  # after the scope checks: out of scope is 404 on any method
-        return HttpResponseNotAllowed(["POST"])
     try:
         assessment = services.assessment_open(
             branch=branch, year=year, period=period, by=official.user
@@ -224,6 +214,20 @@ def _get_assessment(request, pk) -> Assessment:
         ),
         pk=pk,
     )
+
+
+def _secretarys_assessment(request, pk) -> Assessment:
+    """The assessment, for its branch's secretary only: anyone else gets 404 before any 405."""
+    assessment = _get_assessment(request, pk)
+    require_secretary(request, assessment.branch)
+    return assessment
+
+
+def _reviewers_assessment(request, pk) -> Assessment:
+    """The assessment, for its township's official only: anyone else gets 404 before any 405."""
+    assessment = _get_assessment(request, pk)
+    _require_township_official(request, assessment.branch)
+    return assessment
 
 
 def _is_live(assessment: Assessment) -> bool:
@@ -322,11 +326,9 @@ def assessment(request, pk):
     return render(request, "evaluations/assessment.html", _assessment_context(request, assessment))
 
 
-def assessment_confirm(request, pk):
-    assessment = _get_assessment(request, pk)
-    official = require_secretary(request, assessment.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_secretarys_assessment, "POST")
+def assessment_confirm(request, assessment):
+    official = official_of(request)
     lines = _lines(assessment)
     form = _confirm_form(assessment, lines, data=request.POST)
     if form.is_valid():
@@ -352,11 +354,9 @@ def assessment_confirm(request, pk):
     return render(request, "evaluations/assessment.html", context)
 
 
-def assessment_review(request, pk):
-    assessment = _get_assessment(request, pk)
-    official = _require_township_official(request, assessment.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_reviewers_assessment, "POST")
+def assessment_review(request, assessment):
+    official = official_of(request)
     form = ReviewForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -394,9 +394,8 @@ def _grade_categories(members, on_roll: dict, year: int) -> dict[int, str]:
     return result
 
 
-@require_http_methods(["GET", "POST"])
-def appraisal(request, pk, year):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET", "POST")
+def appraisal(request, branch, year):
     _check_year(year)
     official = official_of(request)
     if request.method == "POST":
@@ -462,153 +461,53 @@ def appraisal(request, pk, year):
 
 
 def _save_appraisals(branch, year, meeting_form, formset, *, by) -> int | None:
-    """Record every filled row in one transaction: all or nothing. Returns the number saved,
-    or None when something was refused (the messages are then on the rows and fields)."""
-    meeting_ok = meeting_form.is_valid()
-    rows_ok = formset.is_valid()
-    if not (meeting_ok and rows_ok):
+    """The sheet to services.appraisals_record: the number saved, or None when something was
+    refused (the messages are then on the rows and fields)."""
+    if not (meeting_form.is_valid() and formset.is_valid()):
         return None
-    present = meeting_form.cleaned_data["present"]
     filled = [form for form in formset.forms if form.is_filled]
-    branch_ballots = [
-        form
+    rows = [
+        services.AppraisalRow(
+            member=form.expected_member,
+            score=form.cleaned_data["score"],
+            ballots=form.cleaned_data["ballots"],
+            source=form.cleaned_data["source"],
+            source_organisation=form.cleaned_data["source_organisation"],
+        )
         for form in filled
-        if form.cleaned_data["ballots"] is not None
-        and form.cleaned_data["source"] == Appraisal.Source.BRANCH
     ]
-    if branch_ballots and present is None:
-        meeting_form.add_error("present", "录入票数时请填写参加测评党员人数。")
-        return None
-    failed = False
-    with transaction.atomic():
-        for form in filled:
-            data = form.cleaned_data
-            ballots = data["ballots"]
-            from_branch = data["source"] == Appraisal.Source.BRANCH
-            try:
-                services.appraisal_record(
-                    member=form.expected_member,
-                    branch=branch,
-                    year=year,
-                    by=by,
-                    score=data["score"],
-                    ballots=ballots,
-                    # The count of this branch's meeting bounds only this branch's ballots; a
-                    # migrant member appraised where they live is voted on by another meeting.
-                    present=present if from_branch else None,
-                    source=data["source"],
-                    source_organisation=data["source_organisation"],
-                )
-            except ValidationError as error:
-                apply_validation_error(form, error)
-                failed = True
-        if failed:
-            transaction.set_rollback(True)
-            return None
-    return len(filled)
+    try:
+        return services.appraisals_record(
+            branch=branch,
+            year=year,
+            rows=rows,
+            present=meeting_form.cleaned_data["present"],
+            by=by,
+        )
+    except services.AppraisalRowsRefused as refused:
+        for index, error in refused.rows.items():
+            apply_validation_error(filled[index], error)
+    except ValidationError as error:
+        apply_validation_error(meeting_form, error)
+    return None
 
 
 # --- The township's queue ----------------------------------------------------------------------
 
 
-def _previous_period(assessment: Assessment) -> tuple[int, int, str]:
-    """The branch's period to compare with: the quarter before (Q4 of last year for Q1), or
-    last year's annual assessment for the year."""
-    if assessment.is_annual:
-        return assessment.branch_id, assessment.year - 1, Period.YEAR
-    if assessment.quarter == 1:
-        return assessment.branch_id, assessment.year - 1, Period.Q4
-    return assessment.branch_id, assessment.year, f"Q{assessment.quarter - 1}"
-
-
 def township_queue(request, pk):
     township = get_township(request, pk)
     official = official_of(request)
-    waiting = list(
-        Assessment.objects.filter(
-            branch__township=township, status__in=[Status.CONFIRMED, Status.RETURNED]
-        )
-        .select_related("branch")
-        .order_by("branch__position", "branch__name", "year", "period")
-    )
-    confirmed = [a for a in waiting if a.status == Status.CONFIRMED]
-    returned = [a for a in waiting if a.status == Status.RETURNED]
-
-    stats = {
-        row["assessment"]: row
-        for row in AssessmentLine.objects.filter(assessment__in=[a.pk for a in confirmed])
-        .order_by()
-        .values("assessment")
-        .annotate(
-            members=Count("pk"),
-            total=Sum("period_total"),
-            annual=Sum("annual_total"),
-            deduction_lines=Count("pk", filter=Q(deductions__lt=0)),
-            deduction_sum=Sum("deductions", filter=Q(deductions__lt=0)),
-            cleared=Count("pk", filter=Q(cleared=True)),
-            held_back=Count("pk", filter=Q(held_back=True)),
-        )
-    }
-    previous_keys = {a.pk: _previous_period(a) for a in confirmed}
-    previous = {}
-    if previous_keys:
-        condition = Q()
-        for branch_id, year, period in set(previous_keys.values()):
-            condition |= Q(
-                assessment__branch_id=branch_id, assessment__year=year, assessment__period=period
-            )
-        for row in (
-            AssessmentLine.objects.filter(condition, assessment__status=Status.APPROVED)
-            .order_by()
-            .values("assessment__branch_id", "assessment__year", "assessment__period")
-            .annotate(members=Count("pk"), total=Sum("period_total"), annual=Sum("annual_total"))
-        ):
-            key = (row["assessment__branch_id"], row["assessment__year"], row["assessment__period"])
-            total = row["annual"] if key[2] == Period.YEAR else row["total"]
-            previous[key] = _average(total, row["members"])
-
-    queue = []
-    for a in confirmed:
-        row = stats.get(a.pk, {})
-        members = row.get("members", 0)
-        total = row.get("annual") if a.is_annual else row.get("total")
-        average = _average(total, members)
-        previous_average = previous.get(previous_keys[a.pk])
-        queue.append(
-            {
-                "assessment": a,
-                "members": members,
-                "total": Decimal(total or 0).quantize(CENT),
-                "average": average,
-                "previous_average": previous_average,
-                "change": (
-                    average - previous_average
-                    if average is not None and previous_average is not None
-                    else None
-                ),
-                "deduction_lines": row.get("deduction_lines", 0),
-                "deduction_sum": Decimal(row.get("deduction_sum") or 0).quantize(CENT),
-                "cleared": row.get("cleared", 0),
-                "held_back": row.get("held_back", 0),
-            }
-        )
-    open_appeals = list(
-        Appeal.objects.filter(branch__township=township, status=Appeal.Status.OPEN)
-        .select_related("member", "branch")
-        .order_by("received_on", "pk")
-    )
-    open_objections = Objection.objects.filter(
-        notice__branch__township=township, status=Objection.Status.OPEN
-    ).count()
+    found = selectors.township_queue(township)
     return render(
         request,
         "evaluations/township_queue.html",
         {
             "township": township,
-            "queue": queue,
-            "returned": returned,
-            "open_appeals": open_appeals,
-            "open_objections": open_objections,
+            "queue": found.queue,
+            "returned": found.returned,
+            "open_appeals": found.open_appeals,
+            "open_objections": found.open_objections,
             "can_approve": official.is_township,
         },
     )
@@ -624,43 +523,14 @@ GRADE_SECTIONS = [
 ]
 
 
-@require_http_methods(["GET", "POST"])
-def follow_ups(request, pk, year):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET", "POST")
+def follow_ups(request, branch, year):
     _check_year(year)
     official = official_of(request)
     if request.method == "POST":
         official = require_secretary(request, branch)
-    annual = (
-        Assessment.objects.filter(
-            branch=branch,
-            year=year,
-            period=Period.YEAR,
-            status__in=[Status.CONFIRMED, Status.APPROVED],
-        )
-        .select_related("branch")
-        .first()
-    )
-    lines = []
-    if annual is not None:
-        lines = list(
-            annual.lines.filter(grade__in=list(services.FOLLOW_UP_FOR_GRADE))
-            .select_related("member")
-            .order_by("member__name_sort", "member_id")
-        )
-    records = list(
-        FollowUp.objects.visible_to(request.user)
-        .filter(branch=branch, year=year)
-        .select_related("member", "recorded_by__official")
-    )
-    appeals = list(
-        Appeal.objects.visible_to(request.user)
-        .filter(branch=branch, year=year)
-        .select_related("member")
-    )
-    by_member: dict[int, list] = {}
-    for record in records:
-        by_member.setdefault(record.member_id, []).append(record)
+    page = selectors.follow_ups(branch, year, user=request.user)
+    annual, lines, by_member = page.annual, page.lines, page.by_member
     lines_by_member = {line.member_id: line for line in lines}
     can_record = official.is_secretary_of(branch) and annual is not None
 
@@ -724,8 +594,8 @@ def follow_ups(request, pk, year):
             "year": year,
             "annual": annual,
             "sections": sections,
-            "records": records,
-            "appeals": appeals,
+            "records": page.records,
+            "appeals": page.appeals,
             "form": form,
             "can_record": can_record,
             "can_appeal": official_can_appeal,
@@ -748,9 +618,8 @@ def _default_appeal_year(branch) -> int:
     return latest or timezone.localdate().year
 
 
-@require_http_methods(["GET", "POST"])
-def appeal_create(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def appeal_create(request, member):
     official = official_of(request)
     branch = member.branch
     if not (official.is_secretary_of(branch) or _is_township_official_of(official, branch)):
@@ -778,14 +647,17 @@ def appeal_create(request, pk):
     return render(request, "evaluations/appeal_form.html", {"member": member, "form": form})
 
 
-@require_http_methods(["GET", "POST"])
-def appeal_decide(request, pk):
-    appeal = get_object_or_404(
+def _get_appeal(request, pk) -> Appeal:
+    return get_object_or_404(
         Appeal.objects.visible_to(request.user).select_related(
             "member", "branch__township", "recorded_by", "decided_by"
         ),
         pk=pk,
     )
+
+
+@scoped(_get_appeal, "GET", "POST")
+def appeal_decide(request, appeal):
     official = official_of(request)
     if request.method == "POST":
         official = _require_township_official(request, appeal.branch)

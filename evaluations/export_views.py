@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core.web import scoped
 from evaluations.exports import AssessmentResultsExport, PeriodResultsExport, period_assessments
 from evaluations.models import Assessment, Period
-from members.scope import get_county, get_township, only_methods
+from members.scope import get_county, get_township
 
 
 def _period(period: str) -> str:
@@ -17,35 +18,33 @@ def _period(period: str) -> str:
     return period
 
 
-def assessment_export(request, pk):
-    """One branch's quarter or year, for anyone who may see the assessment."""
-    assessment = get_object_or_404(
+def _get_assessment(request, pk) -> Assessment:
+    return get_object_or_404(
         Assessment.objects.visible_to(request.user).select_related("branch__township"), pk=pk
     )
-    if refused := only_methods(request, "GET"):
-        return refused
+
+
+@scoped(_get_assessment, "GET")
+def assessment_export(request, assessment):
+    """One branch's quarter or year, for anyone who may see the assessment."""
     export = AssessmentResultsExport(assessment)
     return export.as_response(export.filename())
 
 
-def township_results_export(request, pk, year, period):
+@scoped(get_township, "GET")
+def township_results_export(request, township, year, period):
     """Every confirmed or approved assessment of the period in the township (its official or
     the county)."""
     period = _period(period)
-    township = get_township(request, pk)
-    if refused := only_methods(request, "GET"):
-        return refused
     assessments = period_assessments(year, period).filter(branch__township=township)
     export = PeriodResultsExport(assessments, year=year, period=period, where=township.name)
     return export.as_response(export.filename())
 
 
-def county_results_export(request, year, period):
+@scoped(get_county, "GET")
+def county_results_export(request, county, year, period):
     """Every confirmed or approved assessment of the period in the admin's county."""
     period = _period(period)
-    county = get_county(request)
-    if refused := only_methods(request, "GET"):
-        return refused
     assessments = period_assessments(year, period).filter(branch__township__county=county)
     export = PeriodResultsExport(assessments, year=year, period=period, where=county.name)
     return export.as_response(export.filename())

@@ -19,12 +19,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from core.web import apply_validation_error
+from core.web import apply_validation_error, scoped
 from evaluations import services
 from evaluations.forms_notice import (
     ArchiveFilterForm,
@@ -202,6 +201,22 @@ def _get_archive(request, pk) -> ArchivedNotice:
     )
 
 
+def _secretarys_notice(request, pk) -> Notice:
+    """The notice, for its branch's secretary only: anyone else gets 404 before any 405."""
+    notice = _get_notice(request, pk)
+    require_secretary(request, notice.branch)
+    return notice
+
+
+def _secretarys_assessment(request, pk) -> Assessment:
+    """The assessment a notice is made from, for its branch's secretary only (404 before 405)."""
+    assessment = get_object_or_404(
+        Assessment.objects.visible_to(request.user).select_related("branch__township"), pk=pk
+    )
+    require_secretary(request, assessment.branch)
+    return assessment
+
+
 def _notice_url(notice, anchor: str = "") -> str:
     return reverse("notice", args=[notice.pk]) + (f"#{anchor}" if anchor else "")
 
@@ -209,14 +224,10 @@ def _notice_url(notice, anchor: str = "") -> str:
 # --- Creating the notice -----------------------------------------------------------------------
 
 
-def notice_create(request, pk):
+@scoped(_secretarys_assessment, "POST")
+def notice_create(request, assessment):
     """POST from the assessment page: the branch secretary generates the draft notice."""
-    assessment = get_object_or_404(
-        Assessment.objects.visible_to(request.user).select_related("branch__township"), pk=pk
-    )
-    official = require_secretary(request, assessment.branch)
-    if request.method != "POST":  # after the scope check: out of scope is 404 on any method
-        return HttpResponseNotAllowed(["POST"])
+    official = official_of(request)
     existing = Notice.objects.filter(assessment=assessment).first()
     if existing is not None:
         messages.info(request, "该期公示已经生成。")
@@ -285,18 +296,14 @@ def _notice_context(request, notice: Notice, forms: dict | None = None) -> dict:
     }
 
 
-def notice(request, pk):
-    notice = _get_notice(request, pk)
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
+@scoped(_get_notice, "GET")
+def notice(request, notice):
     return render(request, "evaluations/notice.html", _notice_context(request, notice))
 
 
-def notice_approve(request, pk):
-    notice = _get_notice(request, pk)
-    official = require_secretary(request, notice.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_secretarys_notice, "POST")
+def notice_approve(request, notice):
+    official = official_of(request)
     try:
         services.notice_approve(notice=notice, by=official.user)
     except ValidationError as error:
@@ -306,11 +313,9 @@ def notice_approve(request, pk):
     return redirect(_notice_url(notice))
 
 
-def notice_publish(request, pk):
-    notice = _get_notice(request, pk)
-    official = require_secretary(request, notice.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_secretarys_notice, "POST")
+def notice_publish(request, notice):
+    official = official_of(request)
     form = NoticePublishForm(request.POST)
     if form.is_valid():
         try:
@@ -327,11 +332,9 @@ def notice_publish(request, pk):
     return render(request, "evaluations/notice.html", context)
 
 
-def notice_archive(request, pk):
-    notice = _get_notice(request, pk)
-    official = require_secretary(request, notice.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_secretarys_notice, "POST")
+def notice_archive(request, notice):
+    official = official_of(request)
     try:
         archive = services.notice_archive(notice=notice, by=official.user)
     except ValidationError as error:
@@ -341,10 +344,8 @@ def notice_archive(request, pk):
     return redirect("archive_detail", pk=archive.pk)
 
 
-def notice_print(request, pk):
-    notice = _get_notice(request, pk)
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
+@scoped(_get_notice, "GET")
+def notice_print(request, notice):
     return render(
         request,
         "evaluations/notice_print.html",
@@ -355,11 +356,9 @@ def notice_print(request, pk):
 # --- Objections --------------------------------------------------------------------------------
 
 
-def objection_create(request, pk):
-    notice = _get_notice(request, pk)
-    official = require_secretary(request, notice.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_secretarys_notice, "POST")
+def objection_create(request, notice):
+    official = official_of(request)
     form = ObjectionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -381,13 +380,11 @@ def objection_create(request, pk):
     return render(request, "evaluations/notice.html", context)
 
 
-def objection(request, pk):
+@scoped(_get_objection, "GET", "POST")
+def objection(request, objection):
     """One objection: read by everyone in scope; answered, then resolved, by the secretary."""
-    objection = _get_objection(request, pk)
     notice = objection.notice
     official = official_of(request)
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
     answer_form = ObjectionAnswerForm(prefix="answer")
     resolve_form = ObjectionResolveForm(prefix="resolve")
     if request.method == "POST":
@@ -437,12 +434,10 @@ def objection(request, pk):
 ARCHIVE_PAGE_SIZE = 100
 
 
-def archive_list(request):
+@scoped(official_of, "GET")  # officials only: anyone else gets 404 before any 405
+def archive_list(request, official):
     """The archived notices the user may see, by year, period, township and branch. Three
     queries whatever the number of archives (the snapshots themselves are not loaded)."""
-    official_of(request)
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
     visible = ArchivedNotice.objects.visible_to(request.user)
     years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
     form = ArchiveFilterForm(request.GET or None)
@@ -489,10 +484,8 @@ def _later_corrections(archive: ArchivedNotice) -> dict:
     return found
 
 
-def archive_detail(request, pk):
-    archive = _get_archive(request, pk)
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
+@scoped(_get_archive, "GET")
+def archive_detail(request, archive):
     snapshot = archive.snapshot
     return render(
         request,
@@ -509,10 +502,8 @@ def archive_detail(request, pk):
     )
 
 
-def archive_print(request, pk):
-    archive = _get_archive(request, pk)
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
+@scoped(_get_archive, "GET")
+def archive_print(request, archive):
     return render(
         request,
         "evaluations/notice_print.html",

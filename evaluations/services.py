@@ -447,6 +447,61 @@ def appraisal_record(
     return appraisal
 
 
+@dataclass
+class AppraisalRow:
+    """One member's line of the appraisal sheet: a score, or the four ballot counts."""
+
+    member: Member
+    score: Decimal | None
+    ballots: tuple[int, int, int, int] | None
+    source: str = Appraisal.Source.BRANCH
+    source_organisation: str = ""
+
+
+class AppraisalRowsRefused(ValidationError):
+    """Some rows were refused, so none was saved; ``rows`` maps a row's index to its error."""
+
+    def __init__(self, rows: dict[int, ValidationError]):
+        super().__init__("部分党员的评议结果未能保存。")
+        self.rows = rows
+
+
+@transaction.atomic
+def appraisals_record(
+    *, branch: Branch, year: int, rows: list[AppraisalRow], present: int | None, by
+) -> int:
+    """Record a meeting's appraisal sheet: every row or none (a sheet half saved would be read as
+    the meeting's result). Returns the number of rows saved; raises AppraisalRowsRefused when a
+    row is refused, a ValidationError on ``present`` when ballots come without the count."""
+    require_points_clerk(by, branch)
+    if present is None and any(
+        row.ballots is not None and row.source == Appraisal.Source.BRANCH for row in rows
+    ):
+        raise ValidationError({"present": "录入票数时请填写参加测评党员人数。"})
+    refused = {}
+    for index, row in enumerate(rows):
+        try:
+            appraisal_record(
+                member=row.member,
+                branch=branch,
+                year=year,
+                by=by,
+                score=row.score,
+                ballots=row.ballots,
+                # The count of this branch's meeting bounds only this branch's ballots; a
+                # migrant member appraised where they live is voted on by another meeting.
+                present=present if row.source == Appraisal.Source.BRANCH else None,
+                source=row.source,
+                source_organisation=row.source_organisation,
+            )
+        except ValidationError as error:
+            # Go on, so that the sheet comes back with every refused row marked at once.
+            refused[index] = error
+    if refused:
+        raise AppraisalRowsRefused(refused)  # leaving the atomic block undoes the saved rows
+    return len(rows)
+
+
 # --- Follow-up and appeals ---------------------------------------------------------------------
 
 

@@ -8,20 +8,18 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from core.web import scoped
 from members import accounts
-from members.scope import get_county, only_methods
+from members.scope import get_county
 
 
 class UnlockForm(forms.Form):
     username = forms.CharField(max_length=150)
 
 
-def county_logins(request):
+@scoped(get_county, "GET", "POST")  # county admins only; everyone else 404
+def county_logins(request, county):
     """Current lockouts of the county's officials, each with an "解除锁定" button."""
-    county = get_county(request)  # county admins only; everyone else 404
-    refused = only_methods(request, "GET", "HEAD", "POST")
-    if refused:
-        return refused
     if request.method == "POST":
         form = UnlockForm(request.POST)
         if not form.is_valid():

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from core.web import FIRST_YEAR, LAST_YEAR
+from core.web import FIRST_YEAR, LAST_YEAR, scoped
 from members.card_links import (
     card_link_for,
     card_link_reissue,
     card_link_revoke,
     card_links_issue_missing,
 )
-from members.models import Member
+from members.models import Branch, Member
 from members.scope import get_branch, get_member, require_secretary
 
 
@@ -25,12 +25,23 @@ def _member_url(member: Member) -> str:
     return reverse("member", args=[member.pk]) + "#card-link"
 
 
-def card_link(request, pk):
-    """Issue, reissue or revoke a member's card link: the secretary of the member's branch."""
+def _secretarys_member(request, pk) -> Member:
+    """The member, for the secretary of their branch only: anyone else gets 404 before any 405."""
     member = get_member(request, pk)
     require_secretary(request, member.branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    return member
+
+
+def _secretarys_branch(request, pk) -> Branch:
+    """The branch, for its secretary only: anyone else gets 404 before any 405."""
+    branch = get_branch(request, pk)
+    require_secretary(request, branch)
+    return branch
+
+
+@scoped(_secretarys_member, "POST")
+def card_link(request, member):
+    """Issue, reissue or revoke a member's card link: the secretary of the member's branch."""
     action = request.POST.get("action")
     try:
         if action == "issue":
@@ -54,12 +65,9 @@ def card_link(request, pk):
     return redirect(_member_url(member))
 
 
-def card_links_issue_all(request, pk):
+@scoped(_secretarys_branch, "POST")
+def card_links_issue_all(request, branch):
     """Issue a card link to every member on the branch's roll who has none (the secretary)."""
-    branch = get_branch(request, pk)
-    require_secretary(request, branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     try:
         year = int(request.POST.get("year", ""))
     except ValueError:

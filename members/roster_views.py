@@ -19,10 +19,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from core.web import scoped
 from core.xlsx import Column, XlsxExporter
 from members import roster
 from members.models import Branch, Member
@@ -67,11 +67,9 @@ class RosterExport(XlsxExporter):
     ]
 
 
-def roster_export(request, pk):
+@scoped(get_branch, "GET")
+def roster_export(request, branch):
     """The branch's roster, members on the roll first; ID numbers masked except for the county."""
-    branch = get_branch(request, pk)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
     full_ids = official_of(request).sees_full_id_numbers()
     members = sorted(
         branch.members.with_current_category(),
@@ -99,19 +97,21 @@ def roster_export(request, pk):
     return export.as_response(f"{branch.township.name}{branch.name}党员花名册{today:%Y%m%d}.xlsx")
 
 
-def roster_template(request, pk):
+def _managed_branch(request, pk) -> Branch:
+    """The branch, for its roster manager only: anyone else gets 404 before any 405."""
     branch = get_branch(request, pk)
     require_roster_manager(request, branch)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return branch
+
+
+@scoped(_managed_branch, "GET")
+def roster_template(request, branch):
     return roster.build_template(branch).as_response(f"{branch.name}党员名册导入模板.xlsx")
 
 
-def roster_import(request, pk):
-    branch = get_branch(request, pk)
-    official = require_roster_manager(request, branch)
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+@scoped(_managed_branch, "GET", "POST")
+def roster_import(request, branch):
+    official = official_of(request)
     if request.method != "POST":
         return _render_upload(request, branch, RosterUploadForm())
     form = RosterUploadForm(request.POST, request.FILES)
@@ -132,11 +132,9 @@ def roster_import(request, pk):
     return _render_preview(request, branch, preview, token)
 
 
-def roster_import_confirm(request, pk):
-    branch = get_branch(request, pk)
-    official = require_roster_manager(request, branch)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@scoped(_managed_branch, "POST")
+def roster_import_confirm(request, branch):
+    official = official_of(request)
     form = RosterConfirmForm(request.POST)
     payload = _unsign(request, branch, form.cleaned_data["token"]) if form.is_valid() else None
     if payload is None or not default_storage.exists(payload["path"]):

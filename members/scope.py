@@ -6,7 +6,7 @@ another village's members is not revealed, on GET and POST alike.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from members.models import Branch, County, Member, Official, Township
@@ -91,11 +91,3 @@ def registered_elsewhere_message(viewer: Official | None, other: Branch) -> str:
             "如需转入，请办理组织关系转接。"
         )
     return MSG_REGISTERED_ELSEWHERE
-
-
-def only_methods(request, *methods: str) -> HttpResponseNotAllowed | None:
-    """Call after the scoped look-up: out of scope is 404 whatever the method, and only then
-    does a wrong method get 405 (Django's require_GET would answer 405 first)."""
-    if request.method not in methods:
-        return HttpResponseNotAllowed(methods)
-    return None
