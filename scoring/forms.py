@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.forms import CleanCharField, ConfirmDuplicateMixin, DayInMonthField, OneTimeKeyMixin
 from core.images import reencode_photo
@@ -209,6 +211,19 @@ class ActivityForm(OneTimeKeyMixin, ConfirmDuplicateMixin, forms.Form):
         self.fields["members"].choices = [(str(m.pk), m.name) for m in self.roll]
         self.fields["occurred_on"] = DayInMonthField(label="日期", year=year, month=month)
 
+    def member_boxes_html(self):
+        """The roll's checkboxes as HTML, built directly (cheaper than 150 widget templates)."""
+        name = self.add_prefix("members")
+        ticked = {str(v) for v in (self["members"].value() or [])}
+        return format_html_join(
+            "",
+            '<label><input type="checkbox" name="{}" value="{}"{}> {}</label>',
+            (
+                (name, m.pk, mark_safe(" checked") if str(m.pk) in ticked else "", m.name)
+                for m in self.roll
+            ),
+        )
+
     def clean(self):
         cleaned = super().clean()
         by_pk = {str(m.pk): m for m in self.roll}
@@ -259,9 +274,40 @@ class MeetingForm(OneTimeKeyMixin, forms.Form):
                 label=f"{member.name}请假事由", required=False, max_length=200
             )
 
-    def rows(self):
-        """(member, status field, reason field) for the template's roll call."""
-        return [(m, self[f"att_{m.pk}"], self[f"why_{m.pk}"]) for m in self.roll]
+    def roll_html(self):
+        """The roll call's rows as HTML, built directly: through the widget templates, 150
+        members × 4 inputs cost the month screen about 200 ms on every load."""
+        choices = Attendance.Status.choices
+        rows = []
+        for member in self.roll:
+            status_name, why_name = (
+                self.add_prefix(f"att_{member.pk}"),
+                self.add_prefix(f"why_{member.pk}"),
+            )
+            status = self[f"att_{member.pk}"].value() or Attendance.Status.PRESENT
+            why = self[f"why_{member.pk}"].value() or ""
+            radios = format_html_join(
+                "",
+                '<label><input type="radio" name="{}" value="{}"{}> {}</label>',
+                (
+                    (status_name, value, mark_safe(" checked") if value == status else "", label)
+                    for value, label in choices
+                ),
+            )
+            rows.append(
+                format_html(
+                    '<tr><th scope="row">{}</th><td class="roll-status">{}</td>'
+                    '<td class="roll-why"><input type="text" name="{}" id="id_{}" value="{}" '
+                    'maxlength="200" aria-label="{}请假事由"></td></tr>',
+                    member.name,
+                    radios,
+                    why_name,
+                    why_name,
+                    why,
+                    member.name,
+                )
+            )
+        return mark_safe("".join(rows))  # every part escaped by format_html above
 
     def clean(self):
         cleaned = super().clean()
