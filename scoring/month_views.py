@@ -158,10 +158,8 @@ def _entry(request, branch, year, month, *, kind: str):
     official = require_points_clerk(request, branch)
     if kind == "clearing":
         require_secretary(request, branch)
-    _check_month(year, month)
-    screen = selectors.month_screen(branch, year, month)
+    screen = _screen_or_refuse(request, branch, year, month)
     if screen is None:
-        messages.error(request, NO_RULES.format(year=year))
         return redirect(_month_url(branch, year, month))
     form_class = FORMS[kind]
     form = form_class(
