@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format check bench install demo clean
+.PHONY: run test lint format check bench install demo clean topology loadtest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,18 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	DEBUG=0 LANXIAN_DEVTOOLS=1 SECRET_KEY=bench-only LEDGER_HMAC_KEY=bench-only-ledger \
 		$(PY) manage.py bench $(BENCH_ARGS)
+
+# Two gunicorn servers behind nginx (installed with apt if missing) against a fresh PostgreSQL
+# database and Redis on loopback: a login, a photo and a month's entries cross servers (< 3 min).
+topology: $(STAMP)
+	$(PY) -m devtools.topology
+
+# The month-end rush with Locust on 127.0.0.1 (devtools/loadtest.py): the code before the scale
+# work on one server, this code on one and on two servers behind nginx; 20 users, 60 s each by
+# default. Writes docs/benchmarks.md. LOADTEST_ARGS="--configs one --seconds 15 --no-write" tries.
+LOADTEST_ARGS ?=
+loadtest: $(STAMP)
+	$(PY) -m devtools.loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles
