@@ -7,7 +7,8 @@ One archive, ``lanxian-backup-2026-11-28T2300.tar.gz``, holds under one folder o
 * ``database/db.sqlite3`` (SQLite, copied with the online backup API, so a copy taken while the
   app writes is still consistent) or ``database/postgresql.dump`` (``pg_dump -Fc``, run on a
   snapshot exported from the transaction that counted the rows);
-* ``media/…`` — MEDIA_ROOT (declaration photos), without ``roster-imports/``: files waiting two
+* ``media/…`` — the uploads (photos), read through the storage API (MEDIA_ROOT or the S3
+  bucket), without ``roster-imports/``: files waiting two
   hours at most for a confirm, full of ID numbers and useless after a restore.
 
 A restore goes into an empty database (refused if it has data, unless forced): SQLite through the
@@ -34,7 +35,8 @@ from pathlib import Path, PurePosixPath
 
 import django
 from django.apps import apps
-from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -197,14 +199,31 @@ def _backup_postgresql(connection, target: Path) -> tuple[dict, dict]:
     return state
 
 
-def _media_files(media_root: Path):
-    if not media_root.is_dir():
-        return
-    for path in sorted(media_root.rglob("*")):
-        relative = path.relative_to(media_root)
-        if relative.parts[0] in SKIPPED_MEDIA or path.is_symlink() or not path.is_file():
-            continue
-        yield path, relative
+def _media_files(storage):
+    """Every stored upload's name (``a/b.jpg``), read through the storage API so a bucket is
+    backed up like a directory. Symbolic links in a local MEDIA_ROOT are skipped: the app
+    never makes them, and following one could copy any file of the server into the archive."""
+    local = isinstance(storage, FileSystemStorage)
+
+    def walk(folder: str):
+        try:
+            directories, files = storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        for name in sorted(files):
+            full = f"{folder}/{name}" if folder else name
+            if local and Path(storage.path(full)).is_symlink():
+                continue
+            yield full
+        for name in sorted(directories):
+            full = f"{folder}/{name}" if folder else name
+            if not folder and name in SKIPPED_MEDIA:
+                continue
+            if local and Path(storage.path(full)).is_symlink():
+                continue
+            yield from walk(full)
+
+    yield from walk("")
 
 
 def create_backup(output: Path, *, alias: str = "default") -> Path:
@@ -219,7 +238,6 @@ def create_backup(output: Path, *, alias: str = "default") -> Path:
     now = timezone.now()
     archive = _archive_path(output, now)
     root = PurePosixPath(archive.name.removesuffix(".tar.gz"))
-    media_root = Path(settings.MEDIA_ROOT)
     with tempfile.TemporaryDirectory(prefix="lanxian-backup-") as work:
         if vendor == "sqlite":
             database_file = Path(work) / "db.sqlite3"
@@ -229,7 +247,7 @@ def create_backup(output: Path, *, alias: str = "default") -> Path:
             database_file = Path(work) / "postgresql.dump"
             counts, migrations = _backup_postgresql(connection, database_file)
             database_name = POSTGRES_FILE
-        media = list(_media_files(media_root))
+        media = [(name, default_storage.size(name)) for name in _media_files(default_storage)]
         manifest = {
             "format_version": FORMAT_VERSION,
             "created_at": timezone.localtime(now).isoformat(timespec="seconds"),
@@ -239,7 +257,7 @@ def create_backup(output: Path, *, alias: str = "default") -> Path:
             "row_counts": counts,
             "media": {
                 "files": len(media),
-                "bytes": sum(path.stat().st_size for path, _ in media),
+                "bytes": sum(size for _name, size in media),
             },
         }
         partial = archive.with_name(archive.name + ".partial")
@@ -250,10 +268,11 @@ def create_backup(output: Path, *, alias: str = "default") -> Path:
                 info.size, info.mtime, info.mode = len(data), int(now.timestamp()), 0o600
                 tar.addfile(info, io.BytesIO(data))
                 tar.add(database_file, arcname=str(root / database_name), recursive=False)
-                for path, relative in media:
-                    tar.add(
-                        path, arcname=str(root / "media" / relative.as_posix()), recursive=False
-                    )
+                for name, size in media:
+                    info = tarfile.TarInfo(str(root / "media" / name))
+                    info.size, info.mtime, info.mode = size, int(now.timestamp()), 0o600
+                    with default_storage.open(name, "rb") as stored:
+                        tar.addfile(info, stored)
             os.chmod(partial, 0o600)  # ID numbers and phone numbers are inside
             partial.rename(archive)  # only a complete archive ever carries the final name
         finally:
@@ -348,22 +367,25 @@ def _restore_postgresql(connection, dump: Path) -> None:
     )
 
 
-def _restore_media(extracted: Path, media_root: Path) -> int:
+def _restore_media(extracted: Path, storage) -> int:
+    """Put the archive's files back under their own names, through the storage API."""
     count = 0
     if not extracted.is_dir():
         return 0
     for path in sorted(extracted.rglob("*")):
         if not path.is_file():
             continue
-        target = media_root / path.relative_to(extracted)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        name = path.relative_to(extracted).as_posix()
+        if storage.exists(name):
+            storage.delete(name)  # save() would otherwise pick a new name
+        with path.open("rb") as handle:
+            storage.save(name, File(handle))
         count += 1
     return count
 
 
 def restore_backup(archive: Path, *, force: bool = False, alias: str = "default") -> RestoreResult:
-    """Bring ``archive`` back into the (empty) database ``alias`` and into MEDIA_ROOT."""
+    """Bring ``archive`` back into the (empty) database ``alias`` and the media storage."""
     connection = connections[alias]
     if connection.in_atomic_block:
         raise BackupError("不能在事务中恢复：请直接运行 manage.py restore。")
@@ -393,7 +415,7 @@ def restore_backup(archive: Path, *, force: bool = False, alias: str = "default"
             _restore_sqlite(connection, database_file)
         else:
             _restore_postgresql(connection, database_file)
-        media_files = _restore_media(base / "media", Path(settings.MEDIA_ROOT))
+        media_files = _restore_media(base / "media", default_storage)
     counts, _migrations = _django_state(connections[alias])
     expected = manifest["row_counts"]
     wrong = {

@@ -165,6 +165,41 @@ def test_backup_then_restore_into_an_emptied_database_brings_everything_back(bus
     assert page.status_code == 200 and b"".join(page.streaming_content) == photo
 
 
+@pytest.fixture
+def media_in_a_bucket(settings):
+    """Uploads in a store that is not a directory (as an S3 bucket is): Django's in-memory one."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+
+
+def test_uploads_in_a_bucket_are_backed_up_and_restored_through_the_storage(
+    media_in_a_bucket, busy_county, tmp_path
+):
+    photo_name = busy_county.declaration.photo.name
+    with default_storage.open(photo_name, "rb") as stored:
+        photo = stored.read()
+    assert not Path(settings.MEDIA_ROOT).exists()  # nothing went to the local directory
+
+    archive = run_backup(tmp_path / "backups")
+    root = archive.name.removesuffix(".tar.gz")
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        assert tar.extractfile(f"{root}/media/{photo_name}").read() == photo
+    assert not any("roster-imports" in name for name in names)
+
+    wipe()
+    default_storage.delete(photo_name)
+    call_command("restore", str(archive), stdout=io.StringIO())
+    with default_storage.open(photo_name, "rb") as stored:
+        assert stored.read() == photo
+    served = busy_county.client("secretary").get(
+        reverse("declaration_photo", args=[busy_county.declaration.pk])
+    )
+    assert b"".join(served.streaming_content) == photo
+
+
 def test_restore_refuses_a_database_with_data_unless_forced(busy_county, tmp_path):
     archive = run_backup(tmp_path / "backups")
     counts, total = row_counts(), points_sum()
