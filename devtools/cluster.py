@@ -194,17 +194,14 @@ class Cluster:
                 print(f"   built {template} in {time.monotonic() - started:.0f} s", flush=True)
         recreate_database(self.database, template=template)
 
+    @contextlib.contextmanager
     def _using(self, database: str):
-        cluster = self
-
-        class _Switch:
-            def __enter__(self):
-                self.saved, cluster.database = cluster.database, database
-
-            def __exit__(self, *exc):
-                cluster.database = self.saved
-
-        return _Switch()
+        """manage.py against ``database`` inside the block (the template being built)."""
+        saved, self.database = self.database, database
+        try:
+            yield
+        finally:
+            self.database = saved
 
     def environment(self) -> dict[str, str]:
         environment = {

@@ -24,6 +24,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -288,6 +289,7 @@ def main() -> int:
                 cwd=PROJECT,
                 check=False,
             )
+            shutil.rmtree(checkout.parent, ignore_errors=True)
     text = report(results, args, commits, started)
     print("\n" + text)
     if not args.no_write:
