@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from devtools.cluster import DEMO_PASSWORD, PROJECT, Cluster, stop_on_signals
+from devtools.cluster import DEMO_PASSWORD, PROJECT, Cluster, psql, stop_on_signals
 
 # The last commit before the scale issue's work (the /healthz and Redis commit is its child).
 BEFORE_COMMIT = "98634cc"
@@ -151,6 +151,7 @@ def run_configuration(
         load_before = os.getloadavg()
         result = locust(url, facts, args.users, args.seconds, cluster.tmp)
         counted = json.loads(cluster.orm(COUNT_CODE.format(prefix=f"压测 {tag} ")).splitlines()[-1])
+    psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')  # the template stays
     result.update(
         name=name,
         servers=servers,
