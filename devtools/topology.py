@@ -232,7 +232,7 @@ def main() -> int:
     signal.alarm(TIMEOUT)
     try:
         passed = run()
-    except Exception as error:  # still print the table: say what failed and where
+    except (Exception, KeyboardInterrupt) as error:  # still print the table: what failed
         check("ran to the end", False, f"{type(error).__name__}: {error}")
         passed = False
     finally:
