@@ -22,6 +22,7 @@ run: $(STAMP)
 	@echo ""
 	@echo "  岚县党员积分管理 (demo)  →  http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (demo only, password lanxian2026):"
+	@echo "    city       吕梁市委组织部（各县对比，只读）"
 	@echo "    county     县委组织部管理员"
 	@echo "    township   东村镇组织委员"
 	@echo "    secretary  东阳涧村党支部书记"

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo.data import (
+    CITY_NAME,
     COMMUNITIES,
     COUNTY_AREA_CODE,
     COUNTY_NAME,
@@ -47,6 +48,7 @@ from members.idcard import age_on
 from members.models import (
     Branch,
     CategoryChange,
+    City,
     County,
     Member,
     Official,
@@ -371,8 +373,10 @@ def build_county(plan: CountyPlan) -> BuiltCounty:
 
     One transaction; ``bulk_create`` in batches of :data:`BATCH_SIZE`, using the returned pks.
     """
+    # Every demo county is one of 吕梁市's, so the city's login has counties to compare.
+    city, _ = City.objects.get_or_create(name=CITY_NAME)
     county = County.objects.create(
-        name=county_township_name(COUNTY_NAME, plan.county), position=plan.county
+        name=county_township_name(COUNTY_NAME, plan.county), position=plan.county, city=city
     )
     townships = Township.objects.bulk_create(
         [Township(county=county, name=name, position=i) for i, name in enumerate(plan.townships, 1)]
@@ -454,10 +458,13 @@ class DemoUser:
 
     @property
     def place(self) -> str:
+        if self.role == Official.Role.CITY:
+            return f"{CITY_NAME}委组织部"
         return self.branch[1] if self.branch else self.township or "县委组织部"
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("city", Official.Role.CITY),
     DemoUser("county", Official.Role.COUNTY),
     DemoUser("township", Official.Role.TOWNSHIP, township="东村镇"),
     DemoUser("secretary", Official.Role.SECRETARY, branch=("东村镇", "东阳涧村")),
@@ -502,6 +509,7 @@ def create_demo_users(
         Official.objects.create(
             user=user,
             role=demo.role,
+            city=built.county.city if demo.role == Official.Role.CITY else None,
             county=built.county if is_county else None,
             township=township,
             branch=branch,

@@ -25,6 +25,7 @@ from members.idcard import make_id_number
 
 __all__ = [
     "CATEGORIES",
+    "CITY_NAME",
     "COMMUNITIES",
     "COUNTY_AREA_CODE",
     "COUNTY_NAME",
@@ -48,6 +49,7 @@ __all__ = [
     "random_name",
 ]
 
+CITY_NAME = "吕梁市"  # the city above the demo counties
 COUNTY_NAME = "岚县"
 COUNTY_AREA_CODE = "141127"  # 山西省吕梁市岚县
 TOTAL_RURAL_MEMBERS = 4538

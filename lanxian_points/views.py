@@ -21,6 +21,17 @@ def home(request):
         if request.user.shopkeeping.exists():
             return redirect("shops")
         return render(request, "members/home_unassigned.html")
+    if official.is_city:
+        # The city reads its counties' work: its page is the way to their dashboards.
+        return render(
+            request,
+            "members/home_city.html",
+            {
+                "city": official.city,
+                "counties": official.city.counties.order_by("position", "name"),
+                "today": timezone.localdate(),
+            },
+        )
     if official.is_county:
         return redirect("county")
     if official.is_township:

@@ -4,6 +4,7 @@ from members.models import (
     Branch,
     CardLink,
     CategoryChange,
+    City,
     County,
     Member,
     Official,
@@ -12,10 +13,17 @@ from members.models import (
 )
 
 
-@admin.register(County)
-class CountyAdmin(admin.ModelAdmin):
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
     list_display = ["name", "position"]
     list_editable = ["position"]
+
+
+@admin.register(County)
+class CountyAdmin(admin.ModelAdmin):
+    list_display = ["name", "city", "position"]
+    list_editable = ["position"]
+    list_filter = ["city"]
 
 
 @admin.register(Township)
@@ -72,8 +80,8 @@ class MemberAdmin(admin.ModelAdmin):
 
 @admin.register(Official)
 class OfficialAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "county", "township", "branch"]
-    list_filter = ["role", "county", "township"]
+    list_display = ["user", "role", "city", "county", "township", "branch"]
+    list_filter = ["role", "city", "county", "township"]
     search_fields = ["user__username", "user__first_name", "branch__name"]
     autocomplete_fields = ["branch"]
 

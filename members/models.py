@@ -1,4 +1,4 @@
-"""The organisation tree (county → township → branch), its people and their roles.
+"""The organisation tree (city → county → township → branch), its people and their roles.
 
 Category and roll membership both have history: "which category did this member hold in month M"
 and "was this member on this branch's roll in month M" each have exactly one answer, read from
@@ -60,6 +60,8 @@ class ScopedQuerySet(models.QuerySet):
         official = getattr(user, "official", None) if user.is_authenticated else None
         if official is None:
             return self.none()
+        if official.role == Official.Role.CITY:
+            return self.filter(**{f"{self.county_path}__city": official.city_id})
         if official.role == Official.Role.COUNTY:
             return self.filter(**{self.county_path: official.county_id})
         if official.role == Official.Role.TOWNSHIP:
@@ -67,13 +69,53 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{self.branch_path: official.branch_id})
 
 
+class City(models.Model):
+    """A city's organisation department (市委组织部), above some counties: it reads their work
+    side by side and enters none of it. A county need not belong to one (a database holding a
+    single county has no city)."""
+
+    name = models.CharField("市", max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "市"
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CountyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The county admin's own county; a city admin's counties; nothing for anyone else."""
+        official = getattr(user, "official", None) if user.is_authenticated else None
+        if official is None:
+            return self.none()
+        if official.role == Official.Role.CITY:
+            return self.filter(city=official.city_id)
+        if official.role == Official.Role.COUNTY:
+            return self.filter(pk=official.county_id)
+        return self.none()
+
+
 class County(models.Model):
-    """The top of the tree: one county's organisation department and everything under it.
+    """One county's organisation department and everything under it.
 
-    A county admin sees their own county only; a database may hold many (the province scale)."""
+    A county admin sees their own county only; a database may hold many (the province scale),
+    and a city may sit above some of them."""
 
+    city = models.ForeignKey(
+        City,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="counties",
+        verbose_name="所属市",
+    )
     name = models.CharField("县（市、区）", max_length=40, unique=True)
     position = models.PositiveSmallIntegerField("排序", default=0)
+
+    objects = CountyQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "县（市、区）"
@@ -339,6 +381,7 @@ class Official(models.Model):
     """Who a login is in the organisation, and therefore what they may see."""
 
     class Role(models.TextChoices):
+        CITY = "city", "市委组织部管理员"
         COUNTY = "county", "县委组织部管理员"
         TOWNSHIP = "township", "乡镇组织委员"
         SECRETARY = "secretary", "村党支部书记"
@@ -348,6 +391,9 @@ class Official(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="official"
     )
     role = models.CharField("角色", max_length=10, choices=Role.choices)
+    city = models.ForeignKey(
+        City, on_delete=models.PROTECT, null=True, blank=True, verbose_name="市"
+    )
     county = models.ForeignKey(
         County, on_delete=models.PROTECT, null=True, blank=True, verbose_name="县（市、区）"
     )
@@ -364,19 +410,29 @@ class Official(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(
+                        role="city",
+                        city__isnull=False,
+                        county__isnull=True,
+                        township__isnull=True,
+                        branch__isnull=True,
+                    )
+                    | Q(
                         role="county",
+                        city__isnull=True,
                         county__isnull=False,
                         township__isnull=True,
                         branch__isnull=True,
                     )
                     | Q(
                         role="township",
+                        city__isnull=True,
                         county__isnull=True,
                         township__isnull=False,
                         branch__isnull=True,
                     )
                     | Q(
                         role__in=["secretary", "assessor"],
+                        city__isnull=True,
                         county__isnull=True,
                         township__isnull=True,
                         branch__isnull=False,
@@ -387,8 +443,18 @@ class Official(models.Model):
         ]
 
     def __str__(self):
-        where = self.branch or self.township or f"{self.county}县委组织部"
+        if self.county is not None:
+            where = f"{self.county}县委组织部"
+        elif self.city is not None:
+            where = f"{self.city}委组织部"
+        else:
+            where = self.branch or self.township
         return f"{self.user.get_username()}（{self.get_role_display()}，{where}）"
+
+    @property
+    def is_city(self) -> bool:
+        """Reads its counties' work; no write step accepts it (no can_* rule below names it)."""
+        return self.role == self.Role.CITY
 
     @property
     def is_county(self) -> bool:

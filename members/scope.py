@@ -1,7 +1,7 @@
 """Scoped look-ups: the one way a view fetches an organisation object for the current user.
 
-Anything outside the user's county, township or branch answers 404 — not 403 — so the existence of
-another village's members is not revealed, on GET and POST alike.
+Anything outside the user's city, county, township or branch answers 404 — not 403 — so the
+existence of another village's members is not revealed, on GET and POST alike.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from members.models import Branch, County, Member, Official, Township
+from members.models import Branch, City, County, Member, Official, Township
 
 
 def official_of(request) -> Official:
@@ -26,13 +26,23 @@ def require_role(request, *roles: str) -> Official:
     return official
 
 
-def get_county(request) -> County:
-    """The county admin's own county (a database may hold several); everyone else gets 404."""
-    return require_role(request, Official.Role.COUNTY).county
+def get_city(request) -> City:
+    """The city admin's own city; everyone else gets 404."""
+    return require_role(request, Official.Role.CITY).city
+
+
+def get_county(request, pk=None) -> County:
+    """Without ``pk``: the county admin's own county (a database may hold several). With one:
+    that county, for its own admin or the admin of its city. Everyone else gets 404."""
+    if pk is None:
+        return require_role(request, Official.Role.COUNTY).county
+    return get_object_or_404(County.objects.visible_to(request.user).select_related("city"), pk=pk)
 
 
 def get_township(request, pk) -> Township:
-    official = require_role(request, Official.Role.COUNTY, Official.Role.TOWNSHIP)
+    official = require_role(
+        request, Official.Role.CITY, Official.Role.COUNTY, Official.Role.TOWNSHIP
+    )
     return get_object_or_404(Township.objects.visible_to(official.user), pk=pk)
 
 

@@ -1,15 +1,17 @@
-"""The township and county dashboards: progress, figures, the ledger by month, what waits."""
+"""The township, county and city dashboards: progress, figures, the ledger by month, what
+waits."""
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
 from evaluations.models import Appeal, Assessment, Objection
-from members.models import County, Township
+from members.models import City, County, Township
 from oversight import clock
 from oversight.figures import (
     Group,
@@ -25,6 +27,7 @@ from oversight.figures import (
 from oversight.progress import BranchProgress, branch_progress
 from oversight.rankings import HONOUR_COUNTY, HONOUR_TOWNSHIP, HonourRow, honour_roll
 from oversight.scope import Scope
+from rewards.statements import CountyActivity, activity_by_county
 from scoring import engine
 from scoring.models import PointsEntry
 
@@ -354,4 +357,115 @@ def county_dashboard(county: County, year: int, on: datetime.date | None = None)
         honour_by_township={
             pk: honour_roll(group, HONOUR_TOWNSHIP) for pk, group in residents.items()
         },
+    )
+
+
+# --- The city ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CountySummary(TownshipSummary):
+    """A county as the city compares it: the same figures as a township row one level up."""
+
+    rewards: CountyActivity = field(default_factory=CountyActivity)
+    honour_url: str = ""  # links, set by the view
+
+    @property
+    def late_branches(self) -> list[BranchProgress]:
+        return [b for b in self.branches if b.late]
+
+    @property
+    def townships(self) -> int:
+        return len({b.township_id for b in self.branches})
+
+
+@dataclass
+class CityDashboard:
+    scope: Scope
+    year: int
+    ref_month: int
+    today: datetime.date
+    counties: list[CountySummary]
+    categories: list[Group]
+    total: Group
+
+    @property
+    def branches(self) -> list[BranchProgress]:
+        return [b for c in self.counties for b in c.branches]
+
+    @property
+    def late_branches(self) -> list[tuple[CountySummary, BranchProgress]]:
+        """Every late branch with its county, most behind first (the order of BranchProgress)."""
+        late = [(c, b) for c in self.counties for b in c.late_branches]
+        return sorted(late, key=lambda pair: pair[1].order)
+
+    @property
+    def progress(self) -> dict:
+        return share(
+            sum(c.months_closed for c in self.counties), len(self.branches) * self.ref_month
+        )
+
+    @property
+    def quarter_progress(self) -> dict:
+        return share(
+            sum(c.quarters_approved for c in self.counties),
+            sum(c.quarters_due for c in self.counties),
+        )
+
+    @property
+    def any_projected(self) -> bool:
+        return self.total.projected > 0
+
+
+def _sum_waiting(waiting: Iterable[Waiting]) -> Waiting:
+    total = Waiting()
+    for w in waiting:
+        total.to_approve += w.to_approve
+        total.returned += w.returned
+        total.appeals += w.appeals
+        total.objections += w.objections
+    return total
+
+
+def city_dashboard(city: City, year: int, on: datetime.date | None = None) -> CityDashboard:
+    """The city's counties side by side: progress of the steps, grades by category, late
+    branches, what waits, the shops and red funds.
+
+    The same per-scope functions as the county dashboard, called once on the whole city and
+    grouped by county, so every figure is the one the county's own dashboard shows, in a fixed
+    number of queries whatever the number of counties."""
+    on = on or clock.today()
+    ref_month = clock.reference_month(year, on)
+    scope = Scope(city=city)
+    counties = list(city.counties.order_by("position", "name", "pk"))
+    township_county = dict(scope.townships().values_list("pk", "county_id"))
+    branches = branch_progress(scope, year, ref_month, on)
+    groups = cells(member_points(scope, year, ref_month))
+    _branch_stats(branches, ledger_in(scope, year, ref_month), groups)
+    waiting = waiting_by_township(scope)
+    rewards = activity_by_county(counties, year)
+    summaries = []
+    for county in counties:
+        own = [b for b in branches if township_county[b.township_id] == county.pk]
+        summaries.append(
+            CountySummary(
+                pk=county.pk,
+                name=county.name,
+                branches=own,
+                stats=merged(county.pk, county.name, (b.stats for b in own)),
+                categories=by_category(groups, {b.pk for b in own}),
+                waiting=_sum_waiting(
+                    w for pk, w in waiting.items() if township_county.get(pk) == county.pk
+                ),
+                rewards=rewards.get(county.pk, CountyActivity()),
+            )
+        )
+    return CityDashboard(
+        scope=scope,
+        year=year,
+        ref_month=ref_month,
+        today=on,
+        counties=summaries,
+        categories=by_category(groups),
+        total=merged(None, city.name, (c.stats for c in summaries)),
     )

@@ -155,6 +155,93 @@ class DashboardExport(XlsxExporter):
                 self.write_row(_honour_row(row))
 
 
+class CityDashboardExport(XlsxExporter):
+    """The city dashboard: the counties side by side, by category, the late branches, the shops
+    and red funds, one table per sheet."""
+
+    def __init__(self, board: dashboards.CityDashboard):
+        super().__init__()
+        self.add_sheet(
+            "各县统计",
+            [
+                *_group_columns("县（市、区）"),
+                Column("乡镇", 8),
+                Column("党支部", 8),
+                Column("逾期支部", 8),
+                Column("已结账月数", 10),
+                Column("应结账月数", 10),
+                Column("已审核季度", 10),
+                Column("应评定季度", 10),
+                Column("待审核评定", 10),
+                Column("待处理申诉", 10),
+                Column("待答复异议", 10),
+            ],
+        )
+        for c in board.counties:
+            self.write_row(
+                [
+                    *_group_row(c.name, c.stats),
+                    c.townships,
+                    len(c.branches),
+                    c.late,
+                    c.months_closed,
+                    c.months_due,
+                    c.quarters_approved,
+                    c.quarters_due,
+                    c.waiting.to_approve,
+                    c.waiting.appeals,
+                    c.waiting.objections,
+                ]
+            )
+        self.write_row(_group_row("合计", board.total))
+        self.add_sheet("各县分类别", [Column("县（市、区）", 12), *_group_columns("类别")])
+        for c in board.counties:
+            for group in c.categories:
+                self.write_row([c.name, *_group_row(group.label, group)])
+        self.add_sheet("类别统计", _group_columns("类别"))
+        for group in board.categories:
+            self.write_row(_group_row(group.label, group))
+        self.add_sheet(
+            "逾期支部",
+            [
+                Column("县（市、区）", 12),
+                Column("乡镇", 10),
+                Column("党支部", 12),
+                Column("已结账月数", 10),
+                Column("逾期情况", 60),
+            ],
+        )
+        for county, b in board.late_branches:
+            self.write_row(
+                [county.name, b.township_name, b.name, b.months_closed, "；".join(b.late_reasons)]
+            )
+        self.add_sheet(
+            "爱心超市与红色基金",
+            [
+                Column("县（市、区）", 12),
+                Column("爱心超市", 10),
+                Column("兑换次数", 10),
+                Column("兑换积分", 10),
+                Column("兑换户数", 10),
+                Column("红色基金收入", 12),
+                Column("红色基金支出", 12),
+            ],
+        )
+        for c in board.counties:
+            r = c.rewards
+            self.write_row(
+                [
+                    c.name,
+                    r.shops,
+                    r.redemptions,
+                    r.points,
+                    r.households,
+                    r.fund_income,
+                    r.fund_paid,
+                ]
+            )
+
+
 class EntriesExport(XlsxExporter):
     def __init__(self, entries):
         super().__init__()

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from members.models import Branch, County, Township
+from members.models import Branch, City, County, Township
 
 # --- Scope ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Scope:
-    """One county, one township, or one branch — never "everything": a database may hold many
-    counties (the province scale), and a county admin sees their own."""
+    """One city, one county, one township, or one branch — never "everything": a database may
+    hold many counties (the province scale), and a county admin sees their own."""
 
     county: County | None = None
     township: Township | None = None
     branch: Branch | None = None
+    city: City | None = None
 
     def __post_init__(self):
-        if self.county is None and self.township is None and self.branch is None:
-            raise ValueError("a scope names a county, a township or a branch")
+        if all(part is None for part in (self.city, self.county, self.township, self.branch)):
+            raise ValueError("a scope names a city, a county, a township or a branch")
 
     def on(self, path: str = "branch") -> dict:
         """Filter keywords for a model reached through ``path`` (a Branch foreign key)."""
@@ -28,21 +29,27 @@ class Scope:
             return {path: self.branch.pk}
         if self.township is not None:
             return {f"{path}__township": self.township.pk}
-        return {f"{path}__township__county": self.county.pk}
+        if self.county is not None:
+            return {f"{path}__township__county": self.county.pk}
+        return {f"{path}__township__county__city": self.city.pk}
 
     def branches(self):
         if self.branch is not None:
             return Branch.objects.filter(pk=self.branch.pk)
         if self.township is not None:
             return Branch.objects.filter(township=self.township)
-        return Branch.objects.filter(township__county=self.county)
+        if self.county is not None:
+            return Branch.objects.filter(township__county=self.county)
+        return Branch.objects.filter(township__county__city=self.city)
 
     def townships(self):
         if self.township is not None:
             return Township.objects.filter(pk=self.township.pk)
         if self.branch is not None:
             return Township.objects.filter(pk=self.branch.township_id)
-        return Township.objects.filter(county=self.county)
+        if self.county is not None:
+            return Township.objects.filter(county=self.county)
+        return Township.objects.filter(county__city=self.city)
 
     @property
     def name(self) -> str:
@@ -50,7 +57,9 @@ class Scope:
             return self.branch.name
         if self.township is not None:
             return self.township.name
-        return self.county.name
+        if self.county is not None:
+            return self.county.name
+        return self.city.name
 
 
 def branches_in(scope: Scope):

@@ -1,4 +1,4 @@
-"""Township and county dashboards, the lists behind their numbers, rankings and the 光荣榜.
+"""Township, county and city dashboards, the lists behind their numbers, rankings and the 光荣榜.
 
 One view per page; the page's .xlsx is the same view with ``fmt="xlsx"`` (set by its URL), built
 from the same data. The scope is looked up first (``core.web.scoped``): a township official sees
@@ -6,7 +6,9 @@ only their township, everything else answers 404, on every method; pages are rea
 
 Who sees what:
 * township pages, lists, rankings and exports: the township's official and the county;
-* county pages, lists and exports: the county only;
+* county pages, lists and exports: the county, and the city above it (``counties/<pk>/…``; the
+  county admin also has them without the pk, as ``county/…``);
+* the city dashboard: the city admin only;
 * a branch's ranking: anyone who may see the branch (its secretary and assessment group too).
 """
 
@@ -22,10 +24,11 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from core.web import FIRST_YEAR, scoped
-from members.scope import get_branch, get_county, get_township
+from members.scope import get_branch, get_city, get_county, get_township
 from oversight import clock, dashboards, lists, rankings
 from oversight.charts import link_cells, month_chart
 from oversight.exports import (
+    CityDashboardExport,
     DashboardExport,
     EntriesExport,
     HonourExport,
@@ -102,8 +105,9 @@ def county_dashboard(request, county, year, fmt=""):
         "oversight/dashboard_county.html",
         {
             "board": board,
-            "members_url": reverse("county_members"),
-            "entries_url": reverse("county_entries"),
+            "county": county,
+            "members_url": reverse("county_members_of", args=[county.pk]),
+            "entries_url": reverse("county_entries_of", args=[county.pk]),
             "year": year,
             "behind": [b for b in board.branches if b.late][:20],
             "late_total": len(board.late_branches),
@@ -111,6 +115,31 @@ def county_dashboard(request, county, year, fmt=""):
             "grades": GRADE_CHOICES,
             "villages": sum(1 for b in board.branches if b.kind == "village"),
             "communities": sum(1 for b in board.branches if b.kind != "village"),
+            **_years(year, on),
+        },
+    )
+
+
+@scoped(get_city, "GET")
+def city_dashboard(request, city, year, fmt=""):
+    on = clock.today()
+    board = dashboards.city_dashboard(city, _year(year, on), on)
+    if fmt == XLSX:
+        return CityDashboardExport(board).as_response(f"{city.name}_{year}年积分工作台.xlsx")
+    for county in board.counties:
+        county.dashboard_url = reverse("county_dashboard_of", args=[county.pk, year])
+        county.members_url = reverse("county_members_of", args=[county.pk])
+        county.entries_url = reverse("county_entries_of", args=[county.pk])
+        county.honour_url = reverse("county_honour_of", args=[county.pk, year])
+    return render(
+        request,
+        "oversight/dashboard_city.html",
+        {
+            "board": board,
+            "city": city,
+            "year": year,
+            "grades": GRADE_CHOICES,
+            "late": board.late_branches,
             **_years(year, on),
         },
     )
@@ -363,4 +392,4 @@ def township_honour(request, township, year, fmt=""):
 
 @scoped(get_county, "GET")
 def county_honour(request, county, year, fmt=""):
-    return _honour(request, Scope(county=county), year, fmt)
+    return _honour(request, Scope(county=county), year, fmt, county=county)

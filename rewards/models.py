@@ -249,10 +249,13 @@ class ShopQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Shops whose goods, stock and statements ``user`` may read: those they serve, their
-        township's (township official) and their county's (county admin)."""
+        township's (township official), their county's (county admin) and their city's (city
+        admin, reading only: no counter accepts it)."""
         if not user.is_authenticated:
             return self.none()
         official = getattr(user, "official", None)
+        if official is not None and official.is_city:
+            return self.filter(township__county__city=official.city_id)
         if official is not None and official.is_county:
             return self.filter(township__county=official.county_id)
         if official is not None and official.is_township:

@@ -214,3 +214,59 @@ def county_shops(county, year: int) -> list[dict]:
         {"shop": s, "redemptions": s.n, "points": q2(s.points or ZERO), "households": s.households}
         for s in shops.order_by("township__position", "name")
     ]
+
+
+@dataclass
+class CountyActivity:
+    """One county's village shops and red funds in a year, as the city compares them."""
+
+    shops: int = 0
+    redemptions: int = 0
+    points: Decimal = ZERO
+    households: int = 0
+    fund_income: Decimal = ZERO
+    fund_paid: Decimal = ZERO
+
+
+def activity_by_county(counties, year: int) -> dict[int, CountyActivity]:
+    """Per county id in ``counties`` (a queryset or ids): the shops, the redemptions done in
+    ``year`` (points, households), the red funds' income and payments in ``year``. Four queries
+    whatever the number of counties; the same definitions as county_shops and county_funds."""
+    result: dict[int, CountyActivity] = defaultdict(CountyActivity)
+    done = Q(created_at__year=year, status=Redemption.Status.DONE)
+    for county_id, shops in (
+        Shop.objects.filter(township__county__in=counties)
+        .order_by()
+        .values_list("township__county_id")
+        .annotate(n=Count("pk"))
+    ):
+        result[county_id].shops = shops
+    for county_id, n, points, households in (
+        Redemption.objects.filter(done, shop__township__county__in=counties)
+        .order_by()
+        .values_list("shop__township__county_id")
+        .annotate(
+            n=Count("pk"), points=Sum("total_points"), households=Count("member", distinct=True)
+        )
+    ):
+        row = result[county_id]
+        row.redemptions, row.points, row.households = n, q2(points or ZERO), households
+    for county_id, income in (
+        FundIncome.objects.filter(fund__township__county__in=counties, received_on__year=year)
+        .order_by()
+        .values_list("fund__township__county_id")
+        .annotate(s=Sum("amount"))
+    ):
+        result[county_id].fund_income = q2(income or ZERO)
+    for county_id, paid in (
+        FundPayment.objects.filter(
+            fund__township__county__in=counties,
+            status=FundPayment.Status.PAID,
+            paid_on__year=year,
+        )
+        .order_by()
+        .values_list("fund__township__county_id")
+        .annotate(s=Sum("amount"))
+    ):
+        result[county_id].fund_paid = q2(paid or ZERO)
+    return result

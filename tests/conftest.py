@@ -70,9 +70,13 @@ def make_member(
     )
 
 
-def make_user(username: str, role: str, *, county=None, township=None, branch=None) -> User:
+def make_user(
+    username: str, role: str, *, city=None, county=None, township=None, branch=None
+) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, first_name=username)
-    Official.objects.create(user=user, role=role, county=county, township=township, branch=branch)
+    Official.objects.create(
+        user=user, role=role, city=city, county=county, township=township, branch=branch
+    )
     return user
 
 
@@ -86,7 +90,9 @@ class County:
     """The small county above, as attributes, built fresh for each test that asks for it."""
 
     def __init__(self):
-        self.lanxian = org.County.objects.create(name="岚县", position=1)
+        # 吕梁市 holds 岚县; 兴县 (below) belongs to no city here, so it is out of the city's scope.
+        self.lvliang = org.City.objects.create(name="吕梁市")
+        self.lanxian = org.County.objects.create(name="岚县", position=1, city=self.lvliang)
         self.dongcun = Township.objects.create(county=self.lanxian, name="东村镇", position=1)
         self.lancheng = Township.objects.create(county=self.lanxian, name="岚城镇", position=2)
         self.branch = Branch.objects.create(township=self.dongcun, name="东阳涧村", position=1)
@@ -94,6 +100,7 @@ class County:
         self.branch_z = Branch.objects.create(township=self.lancheng, name="史家庄村", position=1)
 
         R = Official.Role
+        self.city_user = make_user("city", R.CITY, city=self.lvliang)
         self.county_user = make_user("county", R.COUNTY, county=self.lanxian)
         self.township_user = make_user("township", R.TOWNSHIP, township=self.dongcun)
         self.township_2_user = make_user("township2", R.TOWNSHIP, township=self.lancheng)

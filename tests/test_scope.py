@@ -51,6 +51,10 @@ PAYMENT = lambda c, side: [c.payments[side].pk]  # noqa: E731
 POST = lambda c, side: [c.posts[side].pk]  # noqa: E731
 HOLDING = lambda c, side: [c.holdings[side].pk]  # noqa: E731
 HOLDING_QUARTER = lambda c, side: [c.holdings[side].pk, 1]  # noqa: E731
+# A county named by its pk: 岚县 for "ours" and "theirs" (whose township and branch roles have
+# no county page), 兴县 for "far" (another county, and in no city).
+COUNTY = lambda c, side: [(c.xingxian if side == "far" else c.lanxian).pk]  # noqa: E731
+COUNTY_YEAR = lambda c, side: [*COUNTY(c, side), YEAR]  # noqa: E731
 
 SCOPED = {
     "township": TOWNSHIP,
@@ -128,6 +132,15 @@ SCOPED = {
     "township_members_export": TOWNSHIP,
     "branch_ranking": BRANCH_YEAR,
     "branch_ranking_export": BRANCH_YEAR,
+    # A county's pages named by its pk: its own admin and its city's admin
+    "county_dashboard_of": COUNTY_YEAR,
+    "county_dashboard_of_export": COUNTY_YEAR,
+    "county_honour_of": COUNTY_YEAR,
+    "county_honour_of_export": COUNTY_YEAR,
+    "county_entries_of": COUNTY,
+    "county_entries_of_export": COUNTY,
+    "county_members_of": COUNTY,
+    "county_members_of_export": COUNTY,
     # Rewards: the village shop (爱心超市) and the township's red fund (红色基金)
     "shop": SHOP,
     "goods_create": SHOP,
@@ -199,6 +212,9 @@ UNSCOPED = {
     "county_entries_export",
     "county_members",
     "county_members_export",
+    # The city admin's own city (others 404): CITY_ONLY below, tests/test_city.py
+    "city_dashboard",
+    "city_dashboard_export",
     "shops",  # lists only the shops the user may see: tests/test_rewards_shop.py
     "county_rewards",  # the admin's own county (others 404): tests/test_rewards_fund.py
     "login",
@@ -379,7 +395,7 @@ def test_out_of_scope_objects_answer_404_on_get_and_post(scoped_county, persona,
     assert scoped_county.assessments["theirs"].logs.count() == 3  # opened, confirmed, approved
 
 
-@pytest.mark.parametrize("persona", ["county", *RESTRICTED_PERSONAS])
+@pytest.mark.parametrize("persona", ["city", "county", *RESTRICTED_PERSONAS])
 @pytest.mark.parametrize("name", sorted(SCOPED))
 def test_another_countys_objects_answer_404_even_to_the_county_admin(scoped_county, persona, name):
     client = scoped_county.client(persona)
@@ -402,7 +418,7 @@ def test_the_branch_next_door_is_out_of_scope_for_a_secretary(scoped_county, nam
     assert client.post(url, {}).status_code == 404
 
 
-@pytest.mark.parametrize("persona", ["county", *RESTRICTED_PERSONAS])
+@pytest.mark.parametrize("persona", ["city", "county", *RESTRICTED_PERSONAS])
 @pytest.mark.parametrize("name", sorted(SCOPED))
 def test_in_scope_objects_never_fail(scoped_county, persona, name):
     """In scope, a page either works, redirects, or is closed to the role (404) — never 500."""
@@ -426,7 +442,7 @@ def test_in_scope_objects_never_fail(scoped_county, persona, name):
         "declaration_review",
     ],
 )
-@pytest.mark.parametrize("persona", ["county", *RESTRICTED_PERSONAS])
+@pytest.mark.parametrize("persona", ["city", "county", *RESTRICTED_PERSONAS])
 def test_everyone_in_scope_can_read_the_branch_pages(scoped_county, persona, name):
     response = scoped_county.client(persona).get(url_for(name, scoped_county, "ours"))
     assert response.status_code == 200
@@ -450,7 +466,7 @@ COUNTY_ONLY = {
 }
 
 
-@pytest.mark.parametrize("persona", RESTRICTED_PERSONAS)
+@pytest.mark.parametrize("persona", ["city", *RESTRICTED_PERSONAS])
 @pytest.mark.parametrize("name", sorted(COUNTY_ONLY))
 def test_county_pages_answer_404_to_everyone_else(county, persona, name):
     from django.urls import reverse
@@ -460,6 +476,42 @@ def test_county_pages_answer_404_to_everyone_else(county, persona, name):
     assert client.get(url).status_code == 404
     assert client.post(url, {}).status_code == 404
     assert county.client("county").get(url).status_code == 200
+
+
+CITY_ONLY = {"city_dashboard": [YEAR], "city_dashboard_export": [YEAR]}
+
+
+@pytest.mark.parametrize("persona", ["county", "county_x", *RESTRICTED_PERSONAS])
+@pytest.mark.parametrize("name", sorted(CITY_ONLY))
+def test_city_pages_answer_404_to_everyone_else(county, persona, name):
+    url = reverse(name, args=CITY_ONLY[name])
+    client = county.client(persona)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {}).status_code == 404
+    assert county.client("city").get(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_the_city_admin_changes_nothing_in_its_counties(scoped_county, name):
+    """The city reads; a POST to any page of its own counties is refused (404; 405 or the page
+    itself on a read-only one) and writes no row anywhere."""
+    from django.apps import apps
+
+    def rows():
+        return {
+            model._meta.label: model.objects.count()
+            for app in ("members", "scoring", "evaluations", "posts", "rewards")
+            for model in apps.get_app_config(app).get_models()
+        }
+
+    client = scoped_county.client("city")
+    url = url_for(name, scoped_county, "ours")
+    before = rows()
+    response = client.post(url, {"reason": "x", "declaration": ["1", "2"]})
+    assert response.status_code in {200, 404, 405}
+    assert rows() == before
+    assert Declaration.objects.get(pk=scoped_county.declarations["ours"].pk).status == ("submitted")
+    assert scoped_county.assessments["ours"].logs.count() == 3
 
 
 # --- A look-up of a person: an out-of-scope hit answers like a miss ----------------------------

@@ -18,7 +18,16 @@ from django.utils import timezone
 from demo import county as demo
 from demo.data import TOWNSHIP_NAMES
 from members.idcard import validate_id_number
-from members.models import Branch, CategoryChange, County, Member, Official, RollPeriod, Township
+from members.models import (
+    Branch,
+    CategoryChange,
+    City,
+    County,
+    Member,
+    Official,
+    RollPeriod,
+    Township,
+)
 from members.names import pinyin_sort_key
 from members.services import format_card_number
 
@@ -28,7 +37,7 @@ SEED = 7
 
 
 def _wipe():
-    for model in (CategoryChange, RollPeriod, Official, Member, Branch, Township, County):
+    for model in (CategoryChange, RollPeriod, Official, Member, Branch, Township, County, City):
         model.objects.all().delete()
     User.objects.all().delete()
 
@@ -150,6 +159,7 @@ def test_demo_logins_work_and_are_scoped(seeded, client):
         for o in Official.objects.select_related("user", "township", "branch")
     }
     assert officials == {
+        "city": ("city", None, None),
         "county": ("county", None, None),
         "township": ("township", "东村镇", None),
         "secretary": ("secretary", None, "东阳涧村"),
@@ -157,6 +167,9 @@ def test_demo_logins_work_and_are_scoped(seeded, client):
         "township2": ("township", "岚城镇", None),
         "secretary2": ("secretary", None, "官桥村"),
     }
+    city = User.objects.get(username="city")
+    assert city.official.city.name == "吕梁市" and not city.is_staff
+    assert list(County.objects.visible_to(city)) == [County.objects.get(name="岚县")]
     county = User.objects.get(username="county")
     assert county.is_staff and county.is_superuser and county.first_name == "县委组织部"
     assert all(u.check_password(demo.DEMO_PASSWORD) for u in User.objects.all())

@@ -41,11 +41,12 @@ COUNTY_WIDE = {
     "county_honour": lambda c: [YEAR],
     "county_entries": lambda c: [],
     "county_members": lambda c: [],
+    "city_dashboard": lambda c: [YEAR],
     "password_change": lambda c: [],
     "password_change_done": lambda c: [],
 }
 NOT_PAGES = {"declaration_photo"}  # an image, not a page; .xlsx downloads are found by path
-PERSONAS = ["county", "township", "secretary", "assessor"]
+PERSONAS = ["city", "county", "township", "secretary", "assessor"]
 
 
 def _item(code):

@@ -143,7 +143,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo logins (demo only, password {demo.DEMO_PASSWORD}):")
             for user in result.users:
                 official = user.official
-                where = official.branch or official.township or "岚县"
+                where = official.branch or official.township or official.city or "岚县"
                 self.stdout.write(f"  {user.username:<11} {official.get_role_display()}（{where}）")
         if result.skipped_users:
             self.stdout.write(
