@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -87,7 +88,7 @@ def _cached(kind: str, html: str, make) -> bytes:
         data = out.read_bytes()
         directory.mkdir(parents=True, exist_ok=True)
         # Written beside, then renamed: two visitors at once never read half a file.
-        partial = directory / f".{target.name}.{os.getpid()}.partial"
+        partial = directory / f".{target.name}.{os.getpid()}.{threading.get_ident()}.partial"
         partial.write_bytes(data)
         os.replace(partial, target)
     return data
