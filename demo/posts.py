@@ -14,8 +14,8 @@ services as that secretary:
   otherwise 基本履职 (which proposes nothing);
 * PINs for a few members, and their own declarations (本人申报, ``posts.services.self_declare``,
   as the card page sends them) in this month: some waiting, some approved, one returned with
-  the committee's reason. :data:`DEMO_PIN` is the PIN of one holder, printed by seed_demo, so a
-  tester can try the member's page.
+  the committee's reason. Every demo PIN is :data:`DEMO_PIN`; seed_demo prints it with the name
+  of 东阳涧村's first holder, so a tester can try the member's page.
 
 In every branch of the demo township (东村镇): the migrant members' (C 类) report-in for this
 month and the two before, a few of them silent for all three (what K07 is decided on).
@@ -24,6 +24,7 @@ month and the two before, a few of them silent for all three (what K07 is decide
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ __all__ = ["DEMO_PIN", "PostsResult", "seed_posts"]
 
 DEMO_BRANCHES = ("东阳涧村", "官桥村")  # the branches with a demo secretary login
 DEMO_TOWNSHIP = "东村镇"  # the demo township official's
-DEMO_PIN = "246810"  # demo only: the PIN of 东阳涧村's first holder, printed by seed_demo
+DEMO_PIN = "246810"  # demo only: every demo member's PIN, printed by seed_demo
 TWO_HOLDERS = ("环境卫生监督岗", "平安建设巡逻岗")
 PINS_PER_BRANCH = 6
 SELF_DECLARED = 5  # per branch, this month
@@ -179,18 +180,27 @@ def _branch_posts(result, rng, branch, secretary, today) -> None:
         posts.pledge_save(holding=holding, text=rng.choice(PLEDGES), by=secretary)
     result.ratings += _ratings(rng, holdings[:-1], g01, branch, year, today, secretary)
 
-    # PINs and own declarations. The first holder's PIN is the demo's known one.
+    # PINs and own declarations. Every demo PIN is DEMO_PIN, hashed once: the password hasher
+    # is slow by design (~0.3 s a hash), and a tester needs to know the PIN anyway. The rows are
+    # what posts.services.pin_issue writes, with that hash.
     holders = {h.member_id for h in holdings}
     pinned = [h.member for h in holdings[:2]] + [m for m in on_roll if m.pk not in holders]
     pinned = pinned[:PINS_PER_BRANCH]
+    hashed = _demo_pin_hash()
+    MemberPin.objects.bulk_create(
+        MemberPin(member=member, pin_hash=hashed, issued_by=secretary) for member in pinned
+    )
     for member in pinned:
-        posts.pin_issue(member=member, by=secretary)
         card_link_for(member=member, by=secretary)
     result.pins += len(pinned)
     if branch.name == DEMO_BRANCHES[0] and holdings and result.demo_member is None:
         result.demo_member = holdings[0].member
-        MemberPin.objects.filter(member=result.demo_member).update(pin_hash=make_password(DEMO_PIN))
     _own_declarations(result, rng, branch, pinned, secretary, today)
+
+
+@functools.cache
+def _demo_pin_hash() -> str:
+    return make_password(DEMO_PIN)
 
 
 def _approved(branch, year: int, code: str) -> dict[tuple[int, int], Declaration]:
