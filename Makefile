@@ -26,6 +26,8 @@ run: $(STAMP)
 	@echo "    county     县委组织部管理员"
 	@echo "    township   东村镇组织委员"
 	@echo "    secretary  东阳涧村党支部书记"
+	@echo "    member PIN 246810 (demo only): 东阳涧村's first post holder (seed_demo names them);"
+	@echo "               open the card link on that member's page, then 本人申报"
 	@echo ""
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

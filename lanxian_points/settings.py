@@ -214,6 +214,11 @@ if env.str("REDIS_URL", default=""):
 MEDIA_URL = "media/"
 # Where `manage.py backup` writes its archives unless given --output (README: Backups).
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
+# Shared notices as PNG and PDF (core.render): Debian's headless Chromium, killed after
+# RENDER_TIMEOUT seconds; the files are kept in RENDER_CACHE_DIR (README: Shared notices).
+RENDER_CHROMIUM = env.str("RENDER_CHROMIUM", default="chromium")
+RENDER_TIMEOUT = env.int("RENDER_TIMEOUT", default=30)
+RENDER_CACHE_DIR = env.path("RENDER_CACHE_DIR", default=BASE_DIR / "render-cache")
 
 # Uploads: rosters and photos are at most 5 MB; anything larger is refused before parsing.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

@@ -72,4 +72,16 @@ urlpatterns = [
     # A published notice shared to WeChat
     path("notices/<int:pk>/share/", views.notice_share, name="notice_share"),
     path("g/<str:token>/", share_views.notice_shared, name="notice_shared"),
+    path(
+        "g/<str:token>/notice.png",
+        share_views.notice_shared_file,
+        {"kind": "png"},
+        name="notice_shared_png",
+    ),
+    path(
+        "g/<str:token>/notice.pdf",
+        share_views.notice_shared_file,
+        {"kind": "pdf"},
+        name="notice_shared_pdf",
+    ),
 ]

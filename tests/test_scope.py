@@ -200,6 +200,8 @@ UNSCOPED = {
     "card_self_leave",
     "card_self_photo",
     "notice_shared",  # public, behind an unguessable token: tests/test_posts_share.py
+    "notice_shared_png",  # the same notice as a file: tests/test_posts_share_files.py
+    "notice_shared_pdf",
     # The admin's own county (others 404): COUNTY_ONLY below
     "posts_summary_county",
     "posts_summary_county_export",

@@ -187,7 +187,8 @@ LOGIN_PAGES = {"/accounts/login/", "/admin/login/"}
 # Public by design: the member's own points card behind an unguessable QR token
 # (tests/test_card_links.py checks it shows nothing else and 404s for unknown tokens), the
 # member's own declaring behind that token and a PIN (tests/test_posts_pin.py), a shared notice
-# behind its own token (tests/test_posts_share.py), and the load balancer's probe.
+# behind its own token, also as a PNG and a PDF (tests/test_posts_share*.py), and the load
+# balancer's probe.
 PUBLIC_PAGES = {
     "/c/1/",
     "/c/1/self/",
@@ -197,6 +198,8 @@ PUBLIC_PAGES = {
     "/c/1/self/photos/1/",
     "/c/1/self/report/",
     "/g/1/",
+    "/g/1/notice.pdf",
+    "/g/1/notice.png",
     "/healthz",
 }
 EVERY_PATH = sorted({_sample_path(p) for p in _all_url_patterns()} - LOGIN_PAGES - PUBLIC_PAGES)

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from demo import county as demo
 from demo.assessments import seed_assessments
 from demo.data import TOTAL_RURAL_MEMBERS
+from demo.posts import DEMO_PIN, seed_posts
 from demo.year import seed_year_activity
 from members.models import Township
 
@@ -99,6 +100,7 @@ class Command(BaseCommand):
         counties = result.counties
         activity = []
         assessed = []
+        posted = []
         if not options["no_activity"]:
             for county in counties:
                 rng = random.Random(f"lanxian-activity:{options['seed']}:{county.plan.county}")
@@ -106,6 +108,9 @@ class Command(BaseCommand):
                 # Quarterly meetings, notices and archives; last year's annual results.
                 rng = random.Random(f"lanxian-assessments:{options['seed']}:{county.plan.county}")
                 assessed.append(seed_assessments(county, rng=rng, today=county.plan.today))
+                # Posts, pledges, ratings, PINs, own declarations, migrants' report-in.
+                rng = random.Random(f"lanxian-posts:{options['seed']}:{county.plan.county}")
+                posted.append(seed_posts(county, rng=rng, today=county.plan.today))
         numbers = ", ".join(str(c.plan.county) for c in counties)
         self.stdout.write(
             f"Built {len(counties)} demo {'county' if len(counties) == 1 else 'counties'} "
@@ -138,6 +143,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Year activity, county {county.plan.county}: {year.summary()}")
         for county, evaluated in zip(counties, assessed, strict=False):
             self.stdout.write(f"Assessments, county {county.plan.county}: {evaluated.summary()}")
+        for county, seeded in zip(counties, posted, strict=False):
+            self.stdout.write(f"Posts, county {county.plan.county}: {seeded.summary()}")
 
         if result.users:
             self.stdout.write(f"Demo logins (demo only, password {demo.DEMO_PASSWORD}):")
@@ -145,6 +152,12 @@ class Command(BaseCommand):
                 official = user.official
                 where = official.branch or official.township or official.city or "岚县"
                 self.stdout.write(f"  {user.username:<11} {official.get_role_display()}（{where}）")
+            member = next((p.demo_member for p in posted if p.demo_member), None)
+            if member is not None:
+                self.stdout.write(
+                    f"  member PIN {DEMO_PIN} for {member.name}（{member.branch}）: "
+                    "open the card link on the member's page, then 本人申报"
+                )
         if result.skipped_users:
             self.stdout.write(
                 "Existing users left unchanged: " + ", ".join(result.skipped_users) + "."
