@@ -25,7 +25,12 @@ from django.utils import timezone
 
 from core.transitions import record_created, transition
 from members.models import Branch, Member, Township
-from members.permissions import NOT_ALLOWED, official_of, require_secretary
+from members.permissions import (
+    NOT_ALLOWED,
+    official_of,
+    require_county_admin,
+    require_secretary,
+)
 from rewards.models import (
     ZERO,
     BalanceEntry,
@@ -233,6 +238,93 @@ def credit_on_approval(*, assessment, log, by) -> list[BalanceEntry]:
     if entries:
         BalanceEntry.objects.bulk_create(entries)
     return entries
+
+
+# --- Lapses -------------------------------------------------------------------------------------
+
+
+def lapse_year_due(on: datetime.date) -> int:
+    """The last year whose credits may lapse on ``on``: a year's credits stay spendable through
+    the end of the following year, so on 1 January 2028 what 2026 credited and is unspent lapses."""
+    return on.year - 2
+
+
+def branches_that_lapse(on: datetime.date):
+    """Branches whose rule in force at the end of last year says unspent balance lapses (only
+    branches that ever set a rule with ``lapses`` can: the default keeps the balance)."""
+    end_of_last_year = datetime.date(on.year - 1, 12, 31)
+    candidates = Branch.objects.filter(exchange_rules__lapses=True).distinct().order_by("pk")
+    return [b for b in candidates if rule_in_force(b, end_of_last_year).lapses]
+
+
+@transaction.atomic
+def lapse_branch(*, branch: Branch, on: datetime.date, by) -> list[BalanceEntry]:
+    """Lapse what the branch's members were credited for years up to ``lapse_year_due(on)`` and
+    have not spent, as new (negative) entries; the old credits stay as they were.
+
+    Spending uses the oldest credits first, so what is still unspent of those years is their
+    credits less everything spent, reversed or lapsed so far (never more than the balance).
+    That figure is settled, not added to: once lapsed it is zero, so running the job again — or
+    twice at once, since each run locks the members' account rows first and computes after the
+    lock — lapses nothing more. The member's own branch decides (a member who moved follows the
+    new branch's rule)."""
+    require_county_admin(by, branch.township.county)
+    year = lapse_year_due(on)
+    if not rule_in_force(branch, datetime.date(on.year - 1, 12, 31)).lapses:
+        return []
+    ids = list(
+        BalanceEntry.objects.filter(member__branch=branch)
+        .order_by()  # the model's ordering would split DISTINCT and GROUP BY per row
+        .values_list("member_id", flat=True)
+        .distinct()
+    )
+    if not ids:
+        return []
+    _lock_accounts(ids)
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for row in (
+        BalanceEntry.objects.filter(member_id__in=ids)
+        .order_by()
+        .values("member_id", "kind", "year")
+        .annotate(s=Sum("points"))
+    ):
+        totals = sums[row["member_id"]]
+        totals["balance"] += row["s"]
+        if row["kind"] != BalanceEntry.Kind.CREDIT:
+            totals["used"] += row["s"]  # spent, given back or lapsed (negative overall)
+        elif row["year"] is not None and row["year"] <= year:
+            totals["old"] += row["s"]
+    entries = []
+    for member_id in sorted(ids):
+        totals = sums[member_id]
+        due = q2(min(totals["old"] + totals["used"], totals["balance"]))
+        if due <= 0:
+            continue
+        entries.append(
+            BalanceEntry(
+                member_id=member_id,
+                branch_id=branch.pk,
+                kind=BalanceEntry.Kind.LAPSE,
+                points=-due,
+                year=year,
+                note=f"{year} 年及以前的兑换积分到 {year + 1} 年底未用完，按兑换规则作废",
+                created_by=by,
+            )
+        )
+    if entries:
+        BalanceEntry.objects.bulk_create(entries)
+    return entries
+
+
+def lapse_due(*, on: datetime.date, by) -> dict[Branch, list[BalanceEntry]]:
+    """The daily job (manage.py lapse_balances): every branch whose rule lapses, one
+    transaction per branch so a county-wide run never holds every member's lock at once."""
+    done = {}
+    for branch in branches_that_lapse(on):
+        entries = lapse_branch(branch=branch, on=on, by=by)
+        if entries:
+            done[branch] = entries
+    return done
 
 
 # --- The shop: goods and stock ------------------------------------------------------------------
