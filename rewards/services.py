@@ -110,14 +110,59 @@ LIMIT_FIELDS = {
 }
 
 
+def rules_in_force_and_later(branches, day: datetime.date) -> dict[Branch, list[ExchangeRule]]:
+    """Per branch, the rule in force on ``day`` (the defaults, unsaved, without one) and every
+    version already set to start later, in one query."""
+    branches = list(branches)
+    found: dict[int, list[ExchangeRule]] = defaultdict(list)
+    for rule in ExchangeRule.objects.filter(branch__in=branches).order_by("branch", "-valid_from"):
+        found[rule.branch_id].append(rule)
+    result = {}
+    for branch in branches:
+        later = [r for r in found[branch.pk] if r.valid_from > day]
+        current = next((r for r in found[branch.pk] if r.valid_from <= day), None)
+        current = current or ExchangeRule(branch=branch, valid_from=day, **ExchangeRule.DEFAULTS)
+        result[branch] = [current, *reversed(later)]
+    return result
+
+
 @transaction.atomic
 def limit_set(*, township: Township, by, **values) -> ExchangeLimit:
+    """The township's officials set the ceilings on its branches' exchange rules.
+
+    A ceiling below what a branch's rule in force (or a version set to start later) already
+    gives is refused, naming the branches: lowering it silently would leave a rule the service
+    would now refuse, and the branch's members would be credited above the township's own limit.
+    The branches lower their rules first (a new version), then the township lowers the limit."""
     require_fund_official(by, township)
     limit, _ = ExchangeLimit.objects.select_for_update().get_or_create(
         township=township, defaults={"updated_by": by}
     )
     for name, value in values.items():
         setattr(limit, name, value)
+    errors: dict[str, str] = {}
+    rules = rules_in_force_and_later(
+        Branch.objects.filter(township=township).order_by("position", "pk"), timezone.localdate()
+    )
+    for name, (limit_name, label) in LIMIT_FIELDS.items():
+        ceiling = getattr(limit, limit_name)
+        if ceiling is None or ceiling < 0:
+            errors[limit_name] = f"{label}上限不能为负数。"
+            continue
+        above = []
+        for branch, versions in rules.items():
+            highest = max(versions, key=lambda rule: getattr(rule, name))
+            if getattr(highest, name) > ceiling:
+                default = "，默认规则" if highest.pk is None else ""
+                above.append(f"{branch.name}（{getattr(highest, name)}{default}）")
+        if above:
+            errors[limit_name] = (
+                f"{label}上限 {ceiling} 低于这些党支部现行或已定的兑换规则："
+                + "、".join(above)
+                + "。请先由这些党支部设定不超过该上限的新版本规则，再降低上限。"
+            )
+    if errors:
+        raise ValidationError(errors)
     limit.updated_by, limit.updated_at = by, timezone.now()
     limit.save()
     return limit
