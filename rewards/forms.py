@@ -18,8 +18,8 @@ POINTS_FIELD = {"max_digits": 9, "decimal_places": 2, "min_value": Decimal("0.00
 class CardForm(forms.Form):
     card = CleanCharField(
         label="积分卡号",
-        max_length=64,
-        help_text="输入积分卡上的卡号（或扫码得到的链接末尾的编码）。",
+        max_length=300,  # a pasted card link; rewards.services.find_customer takes its token
+        help_text="输入积分卡上的卡号；也可以点「扫码」用手机摄像头扫积分卡上的二维码。",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
 

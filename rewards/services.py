@@ -471,6 +471,8 @@ def find_customer(shop: Shop, card: str) -> Member | None:
     """The member behind a typed card number, or the token of the card's QR link — only among
     the shop's customers: anyone else answers exactly like an unknown card."""
     card = (card or "").strip()
+    if "/c/" in card:  # the card's link itself (what its QR code holds): take the token
+        card = card.split("/c/")[-1].split("?")[0].split("#")[0].strip("/")
     if not card or len(card) > 64:
         return None
     found = customers(shop).select_related("branch")
