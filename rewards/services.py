@@ -278,6 +278,7 @@ def credit_on_approval(*, assessment, log, by) -> list[BalanceEntry]:
                 approval=log,
                 note=f"{assessment.title_period}审核通过" + ("（更正）" if already else ""),
                 created_by=by,
+                created_at=log.at,  # credited at the approval (the same moment in real use)
             )
         )
     if entries:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from demo import county as demo
 from demo.assessments import seed_assessments
 from demo.data import TOTAL_RURAL_MEMBERS
+from demo.rewards import seed_rewards
 from demo.year import seed_year_activity
 from members.models import Township
 
@@ -99,6 +100,7 @@ class Command(BaseCommand):
         counties = result.counties
         activity = []
         assessed = []
+        rewarded = []
         if not options["no_activity"]:
             for county in counties:
                 rng = random.Random(f"lanxian-activity:{options['seed']}:{county.plan.county}")
@@ -106,6 +108,9 @@ class Command(BaseCommand):
                 # Quarterly meetings, notices and archives; last year's annual results.
                 rng = random.Random(f"lanxian-assessments:{options['seed']}:{county.plan.county}")
                 assessed.append(seed_assessments(county, rng=rng, today=county.plan.today))
+                # Village shops, balances credited from the approvals, red funds (demo.rewards).
+                rng = random.Random(f"lanxian-rewards:{options['seed']}:{county.plan.county}")
+                rewarded.append(seed_rewards(county, rng=rng, today=county.plan.today))
         numbers = ", ".join(str(c.plan.county) for c in counties)
         self.stdout.write(
             f"Built {len(counties)} demo {'county' if len(counties) == 1 else 'counties'} "
@@ -138,6 +143,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Year activity, county {county.plan.county}: {year.summary()}")
         for county, evaluated in zip(counties, assessed, strict=False):
             self.stdout.write(f"Assessments, county {county.plan.county}: {evaluated.summary()}")
+
+        for county, rewards in zip(counties, rewarded, strict=False):
+            self.stdout.write(f"Rewards, county {county.plan.county}: {rewards.summary()}")
 
         if result.users:
             self.stdout.write(f"Demo logins (demo only, password {demo.DEMO_PASSWORD}):")
