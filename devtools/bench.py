@@ -24,6 +24,11 @@ How it runs:
   more request (every statement, savepoints included), so counting does not slow the timed ones. The
   trivial baseline is Django's own login form (``/accounts/login/``, anonymous): the ratio column
   is a page's median over the baseline's median in the same run, which compares across machines.
+* **The counter** is measured as the demo shopkeeper works it: the card-number look-up POST (the
+  balance page) and the redemption POST, the latter inside a transaction that is rolled back, so
+  each run redeems from the same balance and stock (target: at most 10× the baseline's median).
+  The statements (a shop's month, a township's fund year, the county's overview of every shop
+  and fund) are read by the county admin (target: under 1 s).
 
 At province scale the demo logins exist for county 1 (岚县) only, so county 1's pages are
 measured: its county admin sees that county's 9 townships among the 100 in the database.
@@ -44,8 +49,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,6 +76,8 @@ from members import roster
 from members.card_links import card_links_issue_missing
 from members.models import Branch, County, Member, Official, Township
 from members.permissions import system_user
+from rewards import services as rewards_services
+from rewards.models import Goods, Shop
 from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
 from scoring.services import ruleset_load_defaults
 
@@ -78,6 +87,9 @@ BRANCH_MS = 100  # every branch page, median
 TOWNSHIP_DASHBOARD_MS = 200
 COUNTY_DASHBOARD_MS = {"county": 300, "province": 500}
 COUNTY_EXPORT_MS = 3000
+STATEMENTS_MS = 1000  # a county's shop and red-fund statements
+REDEEM_TIMES_BASELINE = 10  # the counter's redemption POST, against the trivial page's median
+SHOPKEEPER = "shop"  # the demo's shopkeeper (demo.rewards)
 
 DEFAULT_SQLITE = "sqlite:////tmp/lanxian-bench-county.sqlite3"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/lanxian_bench_{scale}"
@@ -102,6 +114,10 @@ class Page:
     kind: str  # baseline, home, branch, township, county, export, county_export, import
     note: str = ""
     compare: str = ""  # pages of one group must cost the same queries whatever the size
+    # A POST: its form data, built afresh for each request; what it writes is rolled back, so
+    # every run finds the same balance and stock. ``ok`` is the status of a success.
+    post: Callable[[], dict] | None = None
+    ok: int = 200
 
 
 @dataclass
@@ -133,6 +149,7 @@ def target_for(kind: str, scale: str) -> float | None:
         "township": TOWNSHIP_DASHBOARD_MS,
         "county": COUNTY_DASHBOARD_MS.get(scale),
         "county_export": COUNTY_EXPORT_MS,
+        "statements": STATEMENTS_MS,
     }.get(kind)
 
 
@@ -161,6 +178,11 @@ class Fixtures:
     export_lines: int
     township_lines: int = 0
     counties: int = 1
+    # The counter (demo.rewards): 东阳涧村's shop, its richest customer, an item they can afford.
+    shop: Shop | None = None
+    shop_member: Member | None = None
+    shop_goods: Goods | None = None
+    shop_balance: Decimal | None = None
 
 
 def _county_one_branches():
@@ -378,7 +400,12 @@ def prepare(
     export_lines = annual_lines.count()
     township_lines = annual_lines.filter(assessment__branch__township=township).count()
 
+    shop, shop_member, shop_goods, shop_balance = _counter_fixtures(sec_branch)
     return Fixtures(
+        shop=shop,
+        shop_member=shop_member,
+        shop_goods=shop_goods,
+        shop_balance=shop_balance,
         year=year,
         month=month,
         secretary_branch=Branch.objects.select_related("township").get(pk=sec_branch.pk),
@@ -394,6 +421,26 @@ def prepare(
         township_lines=township_lines,
         counties=County.objects.exclude(name__endswith=f"（{BIG_COUNTY}）").count() or 1,
     )
+
+
+def _counter_fixtures(branch: Branch):
+    """The demo shop serving ``branch``, the customer with the highest balance and the cheapest
+    item in stock they can afford (Nones in a database without the demo's shops)."""
+    shop = Shop.objects.filter(branches=branch).order_by("pk").first()
+    if shop is None or not User.objects.filter(username=SHOPKEEPER).exists():
+        return None, None, None, None
+    held = rewards_services.balances(rewards_services.customers(shop).values_list("pk", flat=True))
+    if not held:
+        return shop, None, None, None
+    member_pk, balance = max(held.items(), key=lambda item: (item[1], -item[0]))
+    stock = rewards_services.stock_levels(shop.goods.values_list("pk", flat=True))
+    in_stock = [pk for pk, level in stock.items() if level > 0]
+    goods = (
+        shop.goods.filter(active=True, price__lte=balance, pk__in=in_stock)
+        .order_by("price", "pk")
+        .first()
+    )
+    return shop, Member.objects.get(pk=member_pk), goods, balance
 
 
 # --- the pages ---------------------------------------------------------------------------------
@@ -494,6 +541,42 @@ def pages(fx: Fixtures) -> list[Page]:
              "county_export"),
         Page("roster_import", f"Roster import: parse + apply {TOTAL_RURAL_MEMBERS:,} rows into "
              "a new branch (rolled back)", "", None, "import"),
+        *_counter_pages(fx),
+    ]  # fmt: skip
+
+
+def _counter_pages(fx: Fixtures) -> list[Page]:
+    """The counter as the shopkeeper works it (look the card up → the balance page → redeem),
+    and the statements the board and the county read."""
+    shop, member, goods = fx.shop, fx.shop_member, fx.shop_goods
+    no_shop = "n/a (no demo shop: seed_demo without demo.rewards)"
+    counter = reverse("shop_counter", args=[shop.pk]) if shop else None
+    card = member.card_number if member else ""
+    lookup = {"step": "lookup", "card": card}
+    redeem = {"step": "redeem", "card": card, "collected_by": member.name if member else ""}
+    if goods is not None:
+        redeem[f"qty_{goods.pk}"] = "1"
+    last_month = fx.month - 1 or 12
+    statement_year = fx.year if fx.month > 1 else fx.year - 1
+    township = fx.township
+    name = shop.name if shop else ""
+    return [
+        Page("counter_lookup", f"Counter: card number → balance page ({name}, shopkeeper)",
+             SHOPKEEPER, counter if member else None, "counter", no_shop,
+             post=lambda: dict(lookup)),
+        Page("counter_redeem", f"Counter: redemption POST, 1 × {goods.name if goods else ''} "
+             f"(balance {fx.shop_balance}; rolled back)", SHOPKEEPER,
+             counter if goods else None, "redeem", no_shop,
+             post=lambda: {**redeem, "submission_key": str(uuid.uuid4())}, ok=302),
+        Page("shop_statement", f"Shop monthly statement {statement_year}-{last_month:02d} "
+             f"({name}, county admin)", "county",
+             reverse("shop_statement", args=[shop.pk, statement_year, last_month])
+             if shop else None, "statements", no_shop),
+        Page("fund_statement", f"Red fund annual statement {fx.year} ({township.name}, county "
+             "admin)", "county", reverse("fund_statement", args=[township.pk, fx.year]),
+             "statements"),
+        Page("county_rewards", f"County's shops and funds {fx.year} (every shop and fund)",
+             "county", _url("county_rewards", fx.year), "statements"),
     ]  # fmt: skip
 
 
@@ -635,14 +718,33 @@ def measure(
                 last["size"] = len(_body(response))
                 return response.status_code
 
+            def post(client=client, url=page.url, last=last, data=page.post) -> int:
+                try:
+                    with transaction.atomic():
+                        response = client.post(url, data(), secure=True)
+                        last["size"] = len(_body(response))
+                        last["status"] = response.status_code
+                        raise _Rollback
+                except _Rollback:
+                    pass
+                return last["status"]
+
             times, row.status, row.queries = time_calls(
-                get, repeat=repeat, warmup=warmup, budget=budget, min_runs=3
+                get if page.post is None else post,
+                repeat=repeat,
+                warmup=warmup,
+                budget=budget,
+                min_runs=3,
             )
             row.size_bytes = last.get("size")
         row.runs = len(times)
         row.median_ms = statistics.median(times) * 1000
         row.p95_ms = p95(times) * 1000
-        if row.status != 200:
+        if page.kind == "redeem":
+            baseline = next((r for r in rows if r.key == "baseline" and r.measured), None)
+            if baseline is not None:
+                row.target_ms = REDEEM_TIMES_BASELINE * baseline.median_ms
+        if row.status != page.ok:
             row.verdict = "ERROR"
             row.note = f"HTTP {row.status}"
         elif row.target_ms is not None:
@@ -1001,6 +1103,8 @@ def _cell(row: dict, baseline: float | None) -> str:
 
 
 def _target_text(kind: str, scales: set[str]) -> str:
+    if kind == "redeem":
+        return f"≤ {REDEEM_TIMES_BASELINE}× baseline"
     if kind == "county":
         return " / ".join(
             f"≤ {COUNTY_DASHBOARD_MS[s]} ms ({s})" for s in ("county", "province") if s in scales

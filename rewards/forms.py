@@ -18,8 +18,8 @@ POINTS_FIELD = {"max_digits": 9, "decimal_places": 2, "min_value": Decimal("0.00
 class CardForm(forms.Form):
     card = CleanCharField(
         label="积分卡号",
-        max_length=64,
-        help_text="输入积分卡上的卡号（或扫码得到的链接末尾的编码）。",
+        max_length=300,  # a pasted card link; rewards.services.find_customer takes its token
+        help_text="输入积分卡上的卡号；也可以点「扫码」用手机摄像头扫积分卡上的二维码。",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
 
@@ -106,3 +106,16 @@ class RuleForm(OneTimeKeyMixin, forms.Form):
     basic = forms.DecimalField(label="年度基本合格奖励", **POINTS_FIELD)
     unqualified = forms.DecimalField(label="年度不合格奖励", **POINTS_FIELD)
     lapses = forms.BooleanField(label="次年年底未用完的兑换积分作废", required=False)
+
+
+class LimitForm(forms.Form):
+    """The township's ceilings (rewards.models.ExchangeLimit); saving again is harmless, so no
+    one-time key."""
+
+    max_per_bonus_point = forms.DecimalField(
+        label="每 1 贡献加分最多兑换积分", max_digits=5, decimal_places=2, min_value=0
+    )
+    max_excellent = forms.DecimalField(label="年度优秀最多奖励", **POINTS_FIELD)
+    max_qualified = forms.DecimalField(label="年度合格最多奖励", **POINTS_FIELD)
+    max_basic = forms.DecimalField(label="年度基本合格最多奖励", **POINTS_FIELD)
+    max_unqualified = forms.DecimalField(label="年度不合格最多奖励", **POINTS_FIELD)

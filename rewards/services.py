@@ -25,7 +25,12 @@ from django.utils import timezone
 
 from core.transitions import record_created, transition
 from members.models import Branch, Member, Township
-from members.permissions import NOT_ALLOWED, official_of, require_secretary
+from members.permissions import (
+    NOT_ALLOWED,
+    official_of,
+    require_county_admin,
+    require_secretary,
+)
 from rewards.models import (
     ZERO,
     BalanceEntry,
@@ -105,14 +110,59 @@ LIMIT_FIELDS = {
 }
 
 
+def rules_in_force_and_later(branches, day: datetime.date) -> dict[Branch, list[ExchangeRule]]:
+    """Per branch, the rule in force on ``day`` (the defaults, unsaved, without one) and every
+    version already set to start later, in one query."""
+    branches = list(branches)
+    found: dict[int, list[ExchangeRule]] = defaultdict(list)
+    for rule in ExchangeRule.objects.filter(branch__in=branches).order_by("branch", "-valid_from"):
+        found[rule.branch_id].append(rule)
+    result = {}
+    for branch in branches:
+        later = [r for r in found[branch.pk] if r.valid_from > day]
+        current = next((r for r in found[branch.pk] if r.valid_from <= day), None)
+        current = current or ExchangeRule(branch=branch, valid_from=day, **ExchangeRule.DEFAULTS)
+        result[branch] = [current, *reversed(later)]
+    return result
+
+
 @transaction.atomic
 def limit_set(*, township: Township, by, **values) -> ExchangeLimit:
+    """The township's officials set the ceilings on its branches' exchange rules.
+
+    A ceiling below what a branch's rule in force (or a version set to start later) already
+    gives is refused, naming the branches: lowering it silently would leave a rule the service
+    would now refuse, and the branch's members would be credited above the township's own limit.
+    The branches lower their rules first (a new version), then the township lowers the limit."""
     require_fund_official(by, township)
     limit, _ = ExchangeLimit.objects.select_for_update().get_or_create(
         township=township, defaults={"updated_by": by}
     )
     for name, value in values.items():
         setattr(limit, name, value)
+    errors: dict[str, str] = {}
+    rules = rules_in_force_and_later(
+        Branch.objects.filter(township=township).order_by("position", "pk"), timezone.localdate()
+    )
+    for name, (limit_name, label) in LIMIT_FIELDS.items():
+        ceiling = getattr(limit, limit_name)
+        if ceiling is None or ceiling < 0:
+            errors[limit_name] = f"{label}上限不能为负数。"
+            continue
+        above = []
+        for branch, versions in rules.items():
+            highest = max(versions, key=lambda rule: getattr(rule, name))
+            if getattr(highest, name) > ceiling:
+                default = "，默认规则" if highest.pk is None else ""
+                above.append(f"{branch.name}（{getattr(highest, name)}{default}）")
+        if above:
+            errors[limit_name] = (
+                f"{label}上限 {ceiling} 低于这些党支部现行或已定的兑换规则："
+                + "、".join(above)
+                + "。请先由这些党支部设定不超过该上限的新版本规则，再降低上限。"
+            )
+    if errors:
+        raise ValidationError(errors)
     limit.updated_by, limit.updated_at = by, timezone.now()
     limit.save()
     return limit
@@ -228,11 +278,99 @@ def credit_on_approval(*, assessment, log, by) -> list[BalanceEntry]:
                 approval=log,
                 note=f"{assessment.title_period}审核通过" + ("（更正）" if already else ""),
                 created_by=by,
+                created_at=log.at,  # credited at the approval (the same moment in real use)
             )
         )
     if entries:
         BalanceEntry.objects.bulk_create(entries)
     return entries
+
+
+# --- Lapses -------------------------------------------------------------------------------------
+
+
+def lapse_year_due(on: datetime.date) -> int:
+    """The last year whose credits may lapse on ``on``: a year's credits stay spendable through
+    the end of the following year, so on 1 January 2028 what 2026 credited and is unspent lapses."""
+    return on.year - 2
+
+
+def branches_that_lapse(on: datetime.date):
+    """Branches whose rule in force at the end of last year says unspent balance lapses (only
+    branches that ever set a rule with ``lapses`` can: the default keeps the balance)."""
+    end_of_last_year = datetime.date(on.year - 1, 12, 31)
+    candidates = Branch.objects.filter(exchange_rules__lapses=True).distinct().order_by("pk")
+    return [b for b in candidates if rule_in_force(b, end_of_last_year).lapses]
+
+
+@transaction.atomic
+def lapse_branch(*, branch: Branch, on: datetime.date, by) -> list[BalanceEntry]:
+    """Lapse what the branch's members were credited for years up to ``lapse_year_due(on)`` and
+    have not spent, as new (negative) entries; the old credits stay as they were.
+
+    Spending uses the oldest credits first, so what is still unspent of those years is their
+    credits less everything spent, reversed or lapsed so far (never more than the balance).
+    That figure is settled, not added to: once lapsed it is zero, so running the job again — or
+    twice at once, since each run locks the members' account rows first and computes after the
+    lock — lapses nothing more. The member's own branch decides (a member who moved follows the
+    new branch's rule)."""
+    require_county_admin(by, branch.township.county)
+    year = lapse_year_due(on)
+    if not rule_in_force(branch, datetime.date(on.year - 1, 12, 31)).lapses:
+        return []
+    ids = list(
+        BalanceEntry.objects.filter(member__branch=branch)
+        .order_by()  # the model's ordering would split DISTINCT and GROUP BY per row
+        .values_list("member_id", flat=True)
+        .distinct()
+    )
+    if not ids:
+        return []
+    _lock_accounts(ids)
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for row in (
+        BalanceEntry.objects.filter(member_id__in=ids)
+        .order_by()
+        .values("member_id", "kind", "year")
+        .annotate(s=Sum("points"))
+    ):
+        totals = sums[row["member_id"]]
+        totals["balance"] += row["s"]
+        if row["kind"] != BalanceEntry.Kind.CREDIT:
+            totals["used"] += row["s"]  # spent, given back or lapsed (negative overall)
+        elif row["year"] is not None and row["year"] <= year:
+            totals["old"] += row["s"]
+    entries = []
+    for member_id in sorted(ids):
+        totals = sums[member_id]
+        due = q2(min(totals["old"] + totals["used"], totals["balance"]))
+        if due <= 0:
+            continue
+        entries.append(
+            BalanceEntry(
+                member_id=member_id,
+                branch_id=branch.pk,
+                kind=BalanceEntry.Kind.LAPSE,
+                points=-due,
+                year=year,
+                note=f"{year} 年及以前的兑换积分到 {year + 1} 年底未用完，按兑换规则作废",
+                created_by=by,
+            )
+        )
+    if entries:
+        BalanceEntry.objects.bulk_create(entries)
+    return entries
+
+
+def lapse_due(*, on: datetime.date, by) -> dict[Branch, list[BalanceEntry]]:
+    """The daily job (manage.py lapse_balances): every branch whose rule lapses, one
+    transaction per branch so a county-wide run never holds every member's lock at once."""
+    done = {}
+    for branch in branches_that_lapse(on):
+        entries = lapse_branch(branch=branch, on=on, by=by)
+        if entries:
+            done[branch] = entries
+    return done
 
 
 # --- The shop: goods and stock ------------------------------------------------------------------
@@ -334,6 +472,8 @@ def find_customer(shop: Shop, card: str) -> Member | None:
     """The member behind a typed card number, or the token of the card's QR link — only among
     the shop's customers: anyone else answers exactly like an unknown card."""
     card = (card or "").strip()
+    if "/c/" in card:  # the card's link itself (what its QR code holds): take the token
+        card = card.split("/c/")[-1].split("?")[0].split("#")[0].strip("/")
     if not card or len(card) > 64:
         return None
     found = customers(shop).select_related("branch")

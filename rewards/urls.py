@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     # The branch's exchange rule
     path("branches/<int:pk>/exchange-rule/", V.exchange_rule, name="exchange_rule"),
+    path("townships/<int:pk>/exchange-limits/", V.exchange_limits, name="exchange_limits"),
     # The county
     path("county/rewards/<year:year>/", V.county_rewards, name="county_rewards"),
 ]

@@ -27,6 +27,7 @@ from rewards.forms import (
     DecideForm,
     GoodsForm,
     IncomeForm,
+    LimitForm,
     ProposeForm,
     ReceiptForm,
     ReverseForm,
@@ -579,6 +580,50 @@ def exchange_rule(request, branch):
             "current": current,
             "versions": branch.exchange_rules.all(),
             "limit": limit,
+            "form": form,
+        },
+    )
+
+
+# --- The township's limits on the exchange rules ------------------------------------------------
+
+
+LIMIT_NAMES = [limit_name for limit_name, _label in services.LIMIT_FIELDS.values()]
+
+
+@scoped(get_township, "GET", "POST")
+def exchange_limits(request, township):
+    """The township's officials set the ceilings; the county admin reads them (and each
+    branch's rule beside them)."""
+    official = getattr(request.user, "official", None)
+    may_edit = official is not None and official.is_township
+    if request.method == "POST" and not may_edit:
+        raise Http404
+    limit = ExchangeLimit.objects.filter(township=township).first()
+    current = limit or ExchangeLimit(township=township)  # unsaved: the model's defaults
+    form = None
+    if may_edit:
+        initial = {name: getattr(current, name) for name in LIMIT_NAMES}
+        form = LimitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.limit_set(township=township, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "兑换积分上限已保存。")
+            return redirect("exchange_limits", pk=township.pk)
+    rules = services.rules_in_force_and_later(
+        township.branches.order_by("position", "pk"), timezone.localdate()
+    )
+    return render(
+        request,
+        "rewards/exchange_limits.html",
+        {
+            "township": township,
+            "limit": limit,
+            "current": current,
+            "rules": [(branch, versions[0]) for branch, versions in rules.items()],
             "form": form,
         },
     )

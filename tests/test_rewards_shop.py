@@ -50,6 +50,9 @@ def test_the_card_link_token_works_like_the_card_number(shop):
 
     link = card_link_for(member=shop.member, by=shop.secretary_user)
     assert "王建国" in text(counter(shop, step="lookup", card=link.token))
+    # …and so does the whole link the card's QR code holds, pasted or read by a scanner.
+    url = f"https://points.example.cn/c/{link.token}/"
+    assert "王建国" in text(counter(shop, step="lookup", card=url))
 
 
 def test_a_card_of_another_village_answers_like_an_unknown_card(shop):

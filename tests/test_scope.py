@@ -158,6 +158,7 @@ SCOPED = {
     "fund_statement": TOWNSHIP_YEAR,
     "fund_statement_export": TOWNSHIP_YEAR,
     "exchange_rule": BRANCH,
+    "exchange_limits": TOWNSHIP,
     # Posts and pledges, the member's PIN, migrants' report-in, sharing a notice (posts app)
     "posts_branch": BRANCH_YEAR,
     "post_create": BRANCH_YEAR,

@@ -11,6 +11,7 @@ from demo import county as demo
 from demo.assessments import seed_assessments
 from demo.data import TOTAL_RURAL_MEMBERS
 from demo.posts import DEMO_PIN, seed_posts
+from demo.rewards import seed_rewards
 from demo.year import seed_year_activity
 from members.models import Township
 
@@ -101,6 +102,7 @@ class Command(BaseCommand):
         activity = []
         assessed = []
         posted = []
+        rewarded = []
         if not options["no_activity"]:
             for county in counties:
                 rng = random.Random(f"lanxian-activity:{options['seed']}:{county.plan.county}")
@@ -111,6 +113,9 @@ class Command(BaseCommand):
                 # Posts, pledges, ratings, PINs, own declarations, migrants' report-in.
                 rng = random.Random(f"lanxian-posts:{options['seed']}:{county.plan.county}")
                 posted.append(seed_posts(county, rng=rng, today=county.plan.today))
+                # Village shops, balances credited from the approvals, red funds (demo.rewards).
+                rng = random.Random(f"lanxian-rewards:{options['seed']}:{county.plan.county}")
+                rewarded.append(seed_rewards(county, rng=rng, today=county.plan.today))
         numbers = ", ".join(str(c.plan.county) for c in counties)
         self.stdout.write(
             f"Built {len(counties)} demo {'county' if len(counties) == 1 else 'counties'} "
@@ -145,6 +150,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Assessments, county {county.plan.county}: {evaluated.summary()}")
         for county, seeded in zip(counties, posted, strict=False):
             self.stdout.write(f"Posts, county {county.plan.county}: {seeded.summary()}")
+
+        for county, rewards in zip(counties, rewarded, strict=False):
+            self.stdout.write(f"Rewards, county {county.plan.county}: {rewards.summary()}")
 
         if result.users:
             self.stdout.write(f"Demo logins (demo only, password {demo.DEMO_PASSWORD}):")
