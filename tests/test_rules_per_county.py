@@ -8,6 +8,7 @@ database-wide into the counties.
 """
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -58,23 +59,28 @@ def test_each_county_has_its_own_version_in_force(own_rules):
     assert c.rules_l.version == c.rules_x.version == 1
 
 
+def base_cells(response) -> list[str]:
+    return re.findall(r'data-label="基础分">([^<]*)<', response.content.decode())
+
+
 def test_the_month_screen_shows_each_member_their_own_countys_base_share(own_rules):
     c = own_rules
     ours = c.client("secretary").get(reverse("month", args=[c.branch.pk, YEAR, 3]))
     theirs = c.client("county_x").get(reverse("month", args=[c.branch_x.pk, YEAR, 3]))
-    assert ours.status_code == theirs.status_code == 200
-    # A twelfth of the category B base: 80 / 12 in 岚县, 96 / 12 = 8 in 兴县.
-    assert "6.67" in ours.content.decode()
-    assert "8.00" in theirs.content.decode() and "6.67" not in theirs.content.decode()
+    # A twelfth of the year's base: 王建国 (A) 88 / 12 in 岚县; 赵文华 (B) 96 / 12 = 8 in 兴县,
+    # where 岚县's rules would give 80 / 12.
+    assert [Decimal(b) for b in base_cells(ours)] == [Decimal("7.33")]
+    assert [Decimal(b) for b in base_cells(theirs)] == [Decimal("8")]
 
 
 def test_the_points_card_uses_the_members_county(own_rules):
     c = own_rules
     ours = c.client("county").get(reverse("points_card", args=[c.member.pk, YEAR]))
     theirs = c.client("county_x").get(reverse("points_card", args=[c.member_x.pk, YEAR]))
-    # The year's base, month by month: 80 in 岚县 and 96 in 兴县 by December.
-    assert "80.00" in ours.content.decode() and "96.00" not in ours.content.decode()
-    assert "96.00" in theirs.content.decode()
+    # Each month's base share on the card (the cell after the category), January to December.
+    month_bases = r'类</td>\s*<td class="num">([^<]*)<'
+    assert {Decimal(b) for b in re.findall(month_bases, ours.content.decode())} == {Decimal("7.33")}
+    assert {Decimal(b) for b in re.findall(month_bases, theirs.content.decode())} == {Decimal("8")}
 
 
 def test_the_county_dashboards_project_each_countys_own_base(own_rules):
