@@ -121,7 +121,7 @@ class RuleSetAdmin(admin.ModelAdmin):
         "adoption_count",
         "published_at",
     ]
-    list_filter = ["year", "status", "county"]
+    list_filter = ["year", "status"]
     actions = ["publish_drafts", "copy_as_new_version"]
     inlines = [CategoryRuleInline, CountyItemInline]
     fieldsets = [

@@ -38,9 +38,9 @@ from evaluations.models import (
     NoticeLog,
     Objection,
 )
-from members.models import Branch, Member, Official, RollPeriod, Township
+from members.models import Branch, County, Member, Official, RollPeriod, Township
 from oversight.todo import township_tasks
-from scoring import engine, ledger, services
+from scoring import engine, ledger, services, versions
 from scoring.models import (
     BranchMonth,
     BranchMonthLog,
@@ -91,7 +91,7 @@ def _clerk_name(branch_name: str) -> str:
 
 
 def test_every_month_up_to_today_past_ones_closed_except_a_few_late_branches(year):
-    rule_set = RuleSet.in_force(YEAR)
+    rule_set = versions.in_force(YEAR, county=County.objects.get())
     assert rule_set is not None and year.activity.rule_set == rule_set
     branches = list(Branch.objects.all())
     months = list(BranchMonth.objects.select_related("branch", "closed_by"))
@@ -610,7 +610,7 @@ def test_confirmed_lines_are_what_compute_lines_gave_at_the_meeting(year):
 
 
 def test_last_years_annual_results_are_archived_and_graded_by_the_rules(year):
-    rule_set = RuleSet.in_force(LAST_YEAR)
+    rule_set = versions.in_force(LAST_YEAR, county=County.objects.get())
     assert rule_set is not None and rule_set.published_at.date() == datetime.date(LAST_YEAR, 1, 2)
     scoring_rules = rule_set.scoring_rules()
     assert not PointsEntry.objects.filter(year=LAST_YEAR).exists()  # a summary, no ledger
