@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from members.permissions import system_user
 from oversight import clock
-from scoring import services, versions
+from scoring import ledger, services, versions
 from scoring.models import CategoryRule, RuleSet
 
 YEAR = 2026
@@ -57,6 +57,17 @@ def test_each_county_has_its_own_version_in_force(own_rules):
     }
     # Both are version 1: versions are numbered per county.
     assert c.rules_l.version == c.rules_x.version == 1
+
+
+def test_members_of_two_counties_are_scored_with_their_own_in_a_fixed_number_of_queries(
+    own_rules, django_assert_max_num_queries
+):
+    c = own_rules
+    # rolls, categories, entries, months' versions, the versions in force, base scores
+    with django_assert_max_num_queries(6):
+        years = ledger.member_years([c.member.pk, c.member_x.pk], YEAR)
+    assert set(years[c.member.pk].bases.values()) == {Decimal("88")}  # 岚县, category A
+    assert set(years[c.member_x.pk].bases.values()) == {Decimal("96")}  # 兴县, category B
 
 
 def base_cells(response) -> list[str]:
@@ -177,7 +188,7 @@ BEFORE = [("scoring", "0008_rule_sets_per_county")]
 def _old_rule_set(apps, year):
     RuleSet = apps.get_model("scoring", "RuleSet")
     rule_set = RuleSet.objects.create(
-        year=year, version=1, status="published", published_at=datetime.datetime(year, 1, 2, 9, 0)
+        year=year, version=1, status="published", published_at=datetime.datetime(year, 1, 2, 9, 0, tzinfo=datetime.UTC)
     )
     apps.get_model("scoring", "CategoryRule").objects.create(
         rule_set=rule_set,
