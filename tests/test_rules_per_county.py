@@ -188,7 +188,10 @@ BEFORE = [("scoring", "0008_rule_sets_per_county")]
 def _old_rule_set(apps, year):
     RuleSet = apps.get_model("scoring", "RuleSet")
     rule_set = RuleSet.objects.create(
-        year=year, version=1, status="published", published_at=datetime.datetime(year, 1, 2, 9, 0, tzinfo=datetime.UTC)
+        year=year,
+        version=1,
+        status="published",
+        published_at=datetime.datetime(year, 1, 2, 9, 0, tzinfo=datetime.UTC),
     )
     apps.get_model("scoring", "CategoryRule").objects.create(
         rule_set=rule_set,
