@@ -395,7 +395,9 @@ def test_the_command_seeds_the_year_unless_told_not_to(year):
     branches = Branch.objects.filter(township__in=townships)
     assert BranchMonth.objects.filter(branch__in=branches).count() == branches.count() * CURRENT
     assert Declaration.objects.filter(branch__in=branches).exists()
-    assert RuleSet.objects.filter(year=YEAR).count() == 1  # the rule set in force is reused
+    # County 2 publishes its own rules (each county does); county 1's stay as they were.
+    assert RuleSet.objects.filter(year=YEAR).count() == 2
+    assert versions.in_force(YEAR, township=townships[0]) is not None
 
     out = StringIO()
     call_command(
@@ -735,7 +737,9 @@ def test_the_command_seeds_the_assessments_unless_told_not_to(year):
     q3 = Assessment.objects.filter(branch__in=branches, year=YEAR, period="Q3").count()
     assert branches.count() - 5 <= q3 <= branches.count()
     assert ArchivedNotice.objects.filter(branch__in=branches, year=LAST_YEAR).exists()
-    assert RuleSet.objects.filter(year=LAST_YEAR).count() == 1  # last year's is reused
+    # County 2 gets last year's rules of its own (each county publishes its own).
+    assert RuleSet.objects.filter(year=LAST_YEAR).count() == 2
+    assert versions.in_force(LAST_YEAR, branch=branches[0]) is not None
 
     out = StringIO()
     call_command(
