@@ -85,7 +85,7 @@ from evaluations.models import (
     Period,
 )
 from members.models import Branch, Member, Official, RollPeriod
-from scoring import engine, ledger
+from scoring import engine, ledger, versions
 from scoring.models import BranchMonth, PointsEntry, RuleSet
 from scoring.services import ruleset_load_defaults
 
@@ -703,11 +703,11 @@ def _seed_quarters(rows, rng, clock, built, *, year, rule_set, clerks, approvers
 # --- last year (summary only) --------------------------------------------------------------
 
 
-def _last_year_rule_set(year: int, fallback) -> tuple[RuleSet, bool]:
-    rule_set = RuleSet.in_force(year)
+def _last_year_rule_set(year: int, county, fallback) -> tuple[RuleSet, bool]:
+    rule_set = versions.in_force(year, county=county)
     if rule_set is not None:
         return rule_set, False
-    rule_set = ruleset_load_defaults(year=year, by=fallback)
+    rule_set = ruleset_load_defaults(year=year, county=county, by=fallback)
     tz = timezone.get_current_timezone()
     start = datetime.datetime(year, 1, 2, 9, 0, tzinfo=tz)
     RuleSet.objects.filter(pk=rule_set.pk).update(published_at=start, created_at=start)
@@ -977,7 +977,7 @@ def seed_assessments(
     with transaction.atomic():
         if Assessment.objects.filter(branch__in=[b.pk for b in branches]).exists():
             raise ValueError("this county already has assessments")
-        rule_set = RuleSet.in_force(year)
+        rule_set = versions.in_force(year, county=built.county)
         if rule_set is None:
             raise ValueError(f"no rule set in force for {year}: seed the year activity first")
         fallback = fallback_user(by_user)
@@ -994,7 +994,7 @@ def seed_assessments(
             approvers=approvers,
             branches=branches,
         )
-        last_rule_set, created = _last_year_rule_set(year - 1, fallback)
+        last_rule_set, created = _last_year_rule_set(year - 1, built.county, fallback)
         _seed_last_year(
             rows,
             rng,

@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from demo.county import BATCH_SIZE, BuiltCounty, PlannedMember
 from members.models import Branch, Member, Official
-from scoring import services
+from scoring import services, versions
 from scoring.models import (
     BranchAdoption,
     BranchMonth,
@@ -1026,10 +1026,10 @@ def seed_year_activity(
         if BranchMonth.objects.filter(branch__in=list(built.branches.values())).exists():
             raise ValueError("this county already has branch months; its year is not empty")
         fallback = fallback_user(by_user)
-        rule_set = RuleSet.in_force(year)
+        rule_set = versions.in_force(year, county=built.county)
         created = rule_set is None
         if created:
-            rule_set = services.ruleset_load_defaults(year=year, by=fallback)
+            rule_set = services.ruleset_load_defaults(year=year, county=built.county, by=fallback)
             # Published at the start of the year, as the county would have done.
             tz = timezone.get_current_timezone()
             start = datetime.datetime(year, 1, 2, 9, 0, tzinfo=tz)

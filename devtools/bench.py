@@ -78,7 +78,8 @@ from members.models import Branch, County, Member, Official, Township
 from members.permissions import system_user
 from rewards import services as rewards_services
 from rewards.models import Goods, Shop
-from scoring.models import BranchMonth, Declaration, PointsEntry, RuleSet
+from scoring import versions
+from scoring.models import BranchMonth, Declaration, PointsEntry
 from scoring.services import ruleset_load_defaults
 
 # --- targets (a 2-core machine) ---------------------------------------------------------------
@@ -244,7 +245,11 @@ def _fabricate_annual(year: int, branches: list[Branch], *, by) -> int:
     ``time_exports`` does), for the county's annual export; returns the number of lines."""
     from devtools.synthetic import annual_line
 
-    rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year, by=by)
+    # The branches are one county's (the caller's): its own rules score them.
+    county = branches[0].township.county
+    rule_set = versions.in_force(year, county=county) or ruleset_load_defaults(
+        year=year, county=county, by=by
+    )
     scoring_rules = rule_set.scoring_rules()
     members: dict[int, list[Member]] = {}
     for member in Member.objects.filter(branch__in=branches).with_current_category():

@@ -51,8 +51,8 @@ from members.scope import (
     require_points_clerk,
     require_secretary,
 )
-from scoring import engine, ledger
-from scoring.models import BranchMonth, RuleSet
+from scoring import engine, ledger, versions
+from scoring.models import BranchMonth
 
 Status = Assessment.Status
 PERIODS = [Period.Q1, Period.Q2, Period.Q3, Period.Q4, Period.YEAR]
@@ -400,7 +400,7 @@ def appraisal(request, branch, year):
     official = official_of(request)
     if request.method == "POST":
         official = require_points_clerk(request, branch)
-    rule_set = RuleSet.in_force(year)
+    rule_set = versions.in_force(year, branch=branch)
     annual = Assessment.objects.filter(branch=branch, year=year, period=Period.YEAR).first()
     locked = annual is not None and annual.status in (Status.CONFIRMED, Status.APPROVED)
     members, on_roll = services.members_in_period(branch=branch, year=year, period=Period.YEAR)

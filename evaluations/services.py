@@ -247,7 +247,7 @@ def assessment_open(*, branch: Branch, year: int, period: str, by) -> Assessment
         if unapproved:
             listed = "、".join(Period(p).label for p in unapproved)
             raise ValidationError(f"{listed}尚未经乡镇审核通过，不能开始年度评定。")
-    rule_set = RuleSet.in_force(year)
+    rule_set = versions.in_force(year, branch=branch)
     if rule_set is None:
         raise ValidationError(f"{year}年的积分细则尚未发布。")
     assessment, created = Assessment.objects.get_or_create(
@@ -394,7 +394,7 @@ def appraisal_record(
 ) -> Appraisal:
     """Record the score directly (0..max, one decimal) or from the four ballot counts."""
     require_points_clerk(by, branch)
-    if versions.in_force_id(year) is None:
+    if versions.in_force_id(year, branch=branch) is None:
         raise ValidationError(f"{year}年的积分细则尚未发布。")
     if Assessment.objects.filter(
         branch=branch,

@@ -114,9 +114,10 @@ class MemberPoints:
         return engine.GRADE_LABELS.get(self.grade, "")
 
 
-def scoring_rules_for(year: int) -> engine.ScoringRules:
-    """The year's rule set in force (two queries), or the county defaults if none is published."""
-    return versions.scoring_rules(versions.in_force_id(year))
+def scoring_rules_for(year: int, *, county) -> engine.ScoringRules:
+    """The county's rule set in force for the year (two queries), or the defaults if none is
+    published."""
+    return versions.scoring_rules(versions.in_force_id(year, county=county))
 
 
 def _cents(value: Decimal | None) -> int:
@@ -149,7 +150,7 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
     gives what a points card or an assessment gives for the same member and months.
 
     A fixed number of queries whatever the scope's size: the branches in scope, the members, their
-    roll periods and category changes, the months' versions and base scores, the version in force,
+    roll periods and category changes, the months' versions and base scores, the versions in force,
     ledger sums by member, appraisals, confirmed annual lines, the annual versions and their rules.
     """
     branches = {branch.pk: branch for branch in branches_in(scope)}
@@ -163,7 +164,8 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
     }
     rolls = ledger.roll_branches(ids, year)
     categories = ledger.categories_by_month(ids, year)
-    in_force = versions.in_force_id(year)
+    # branch → its county's version in force: one query for every county in scope.
+    in_force = versions.in_force_by_branch({b for by in rolls.values() for b in by.values()}, year)
     bases = ledger.month_bases(rolls, categories, year, in_force=in_force)
 
     # Ledger sums so far, one row per member: entries in any branch, for the points; those

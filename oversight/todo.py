@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from evaluations.models import Appeal, Appraisal, Assessment, Notice, Objection, Period
 from members.models import Branch, CardLink, Member
-from scoring import engine
-from scoring.models import BranchAdoption, BranchMonth, Declaration, RuleSet
+from scoring import engine, versions
+from scoring.models import BranchAdoption, BranchMonth, Declaration
 from scoring.periods import grace_end
 
 
@@ -168,7 +168,7 @@ def branch_steps(branch: Branch, *, today: datetime.date | None = None) -> list[
     公示存档), each with what has been done and one link — a fixed number of queries."""
     today = today or timezone.localdate()
     year, month = today.year, today.month
-    rule_set = RuleSet.in_force(year)
+    rule_set = versions.in_force(year, branch=branch)
     adopted = (
         rule_set is not None
         and BranchAdoption.objects.filter(branch=branch, rule_set__year=year).exists()

@@ -2,16 +2,19 @@
 branches' months, declarations and the points ledger.
 
 A published rule set is never edited in place (DOMAIN.md §4 step 1): its change page is read-only
-and a change is made by copying it into a new draft version. The ledger is append-only: not even
-the admin may add, change or delete a line.
+and a change is made by copying it into a new draft version. A county admin sees their own
+county's rule sets and the templates (read-only; "copy" makes a draft of their own county), never
+another county's: its pages answer 404, like every other page of another county. The ledger is
+append-only: not even the admin may add, change or delete a line.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import Http404
 
 from members.models import Category
 from scoring import services
@@ -100,10 +103,18 @@ class CountyItemInline(DraftOnlyInline):
 RULESET_ALWAYS_READONLY = ["status", "based_on", "published_at", "published_by", "created_at"]
 
 
+def _county_official(request):
+    """The county admin behind the request, if it is one (even with superuser rights, a county
+    admin works on their own county's rules only)."""
+    official = getattr(request.user, "official", None)
+    return official if official is not None and official.is_county else None
+
+
 @admin.register(RuleSet)
 class RuleSetAdmin(admin.ModelAdmin):
     list_display = [
         "__str__",
+        "county",
         "title",
         "status",
         "county_item_count",
@@ -114,7 +125,7 @@ class RuleSetAdmin(admin.ModelAdmin):
     actions = ["publish_drafts", "copy_as_new_version"]
     inlines = [CategoryRuleInline, CountyItemInline]
     fieldsets = [
-        (None, {"fields": ["year", "version", "title", "status", "based_on", "notes"]}),
+        (None, {"fields": ["county", "year", "version", "title", "status", "based_on", "notes"]}),
         (
             "民主评议、优秀比例与公示",
             {
@@ -130,13 +141,13 @@ class RuleSetAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _county_items=Count("items", filter=Q(items__branch__isnull=True), distinct=True),
-                _adoptions=Count("adoptions", distinct=True),
-            )
+        rule_sets = super().get_queryset(request).select_related("county")
+        official = _county_official(request)
+        if official is not None:
+            rule_sets = rule_sets.filter(Q(county=official.county_id) | Q(county__isnull=True))
+        return rule_sets.annotate(
+            _county_items=Count("items", filter=Q(items__branch__isnull=True), distinct=True),
+            _adoptions=Count("adoptions", distinct=True),
         )
 
     @admin.display(description="县级项目数")
@@ -149,6 +160,10 @@ class RuleSetAdmin(admin.ModelAdmin):
 
     # A published rule set is read-only: every field, every inline row, and no delete.
 
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Another county's rule set (left out by get_queryset) answers 404, on GET and POST.
+        raise Http404
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_draft:
             return [
@@ -156,17 +171,27 @@ class RuleSetAdmin(admin.ModelAdmin):
                 for field in RuleSet._meta.concrete_fields
                 if field.name != RuleSet._meta.pk.name
             ]
+        if _county_official(request) is not None:
+            return [*RULESET_ALWAYS_READONLY, "county"]
         return RULESET_ALWAYS_READONLY
 
+    def _editable(self, request, obj) -> bool:
+        """Drafts only; a template only by a superuser who is not a county admin."""
+        if obj is None:
+            return True
+        return obj.is_draft and not (obj.is_template and _county_official(request) is not None)
+
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not obj.is_draft:
-            return False
-        return super().has_change_permission(request, obj)
+        return self._editable(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and not obj.is_draft:
-            return False
-        return super().has_delete_permission(request, obj)
+        return self._editable(request, obj) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        official = _county_official(request)
+        if not change and official is not None:
+            obj.county = official.county  # a county admin adds to their own county's rules
+        super().save_model(request, obj, form, change)
 
     def get_actions(self, request):
         # Bulk delete would not ask each row whether it is published.
@@ -203,6 +228,8 @@ class RuleSetAdmin(admin.ModelAdmin):
                 continue
             try:
                 services.ruleset_publish(rule_set=rule_set, by=request.user)
+            except PermissionDenied as error:
+                self.message_user(request, f"{rule_set}：{error}", messages.WARNING)
             except ValidationError as error:
                 self.message_user(request, f"{rule_set}：{error.messages[0]}", messages.WARNING)
             else:
@@ -215,11 +242,22 @@ class RuleSetAdmin(admin.ModelAdmin):
 
     @admin.action(description="复制为新版本（草稿）", permissions=["add"])
     def copy_as_new_version(self, request, queryset):
+        official = _county_official(request)
         for rule_set in queryset.order_by("year", "version"):
-            copy = services.ruleset_new_version(rule_set=rule_set, by=request.user)
+            try:
+                if rule_set.is_template and official is not None:
+                    copy = services.ruleset_copy(
+                        rule_set=rule_set, county=official.county, by=request.user
+                    )
+                else:
+                    copy = services.ruleset_new_version(rule_set=rule_set, by=request.user)
+            except (PermissionDenied, ValidationError) as error:
+                text = error.messages[0] if isinstance(error, ValidationError) else error
+                self.message_user(request, f"{rule_set}：{text}", messages.WARNING)
+                continue
             self.message_user(
                 request,
-                f"已将 {rule_set.year}年 第{rule_set.version}版 复制为 第{copy.version}版（草稿），"
+                f"已将 {rule_set} 复制为 {copy.county or '模板'} 第{copy.version}版（草稿），"
                 "修改后请发布。",
                 level=messages.SUCCESS,
             )

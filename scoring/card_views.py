@@ -57,8 +57,8 @@ def points_card(request, member, year):
     roll show that branch and are read-only here (their corrections are that branch's)."""
     official = official_of(request)
     today = timezone.localdate()
-    in_force = versions.in_force_id(year)
-    if in_force is None:
+    in_force = versions.in_force_by_branch([member.branch_id], year)
+    if in_force[member.branch_id] is None:
         return _no_rules(request, year, member=member, **_year_links(year, today))
     card = card_for(member, year, today=today, in_force=in_force)
     entries = list(
@@ -125,8 +125,8 @@ def points_card(request, member, year):
 def points_card_print(request, member, year):
     """The card that goes home with the member: no ID number, phone, birth date or reasons."""
     today = timezone.localdate()
-    in_force = versions.in_force_id(year)
-    if in_force is None:
+    in_force = versions.in_force_by_branch([member.branch_id], year)
+    if in_force[member.branch_id] is None:
         return _no_rules(request, year, member=member, **_year_links(year, today))
     token = CardLink.objects.active().filter(member=member).values_list("token", flat=True)
     card = card_for(
@@ -156,8 +156,8 @@ def _members_on_roll(branch: Branch, year: int):
 def branch_cards_print(request, branch, year):
     """An A4 sheet of cards, four to a page, for every member on the branch's roll that year."""
     today = timezone.localdate()
-    in_force = versions.in_force_id(year)
-    if in_force is None:
+    in_force = versions.in_force_by_branch([branch.pk], year)
+    if in_force[branch.pk] is None:
         return _no_rules(request, year, branch=branch, **_year_links(year, today))
     members = list(_members_on_roll(branch, year).select_related("branch__township"))
     cards = cards_for(

@@ -118,10 +118,11 @@ def build_card(
     )
 
 
-def cards_for(members, year: int, *, today: datetime.date, in_force: int, qr=None) -> list[Card]:
+def cards_for(members, year: int, *, today: datetime.date, in_force: dict, qr=None) -> list[Card]:
     """The cards of ``members`` for ``year``, each scored as every other page scores it: the
     months with their own versions, the annual part with the member's branch's annual version
-    (scoring.versions). ``in_force``: the year's version in force. A fixed number of queries;
+    (scoring.versions). ``in_force``: branch → the version in force in its county
+    (versions.in_force_by_branch). A fixed number of queries;
     ``qr(member)`` gives a card's QR code."""
     members = list(members)
     years = ledger.member_years([m.pk for m in members], year, in_force=in_force)
@@ -142,6 +143,6 @@ def cards_for(members, year: int, *, today: datetime.date, in_force: int, qr=Non
 
 
 def card_for(
-    member: Member, year: int, *, today: datetime.date, in_force: int, qr: str = ""
+    member: Member, year: int, *, today: datetime.date, in_force: dict, qr: str = ""
 ) -> Card:
     return cards_for([member], year, today=today, in_force=in_force, qr=lambda _: qr)[0]

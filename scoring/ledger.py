@@ -95,13 +95,19 @@ def month_bases(
     in_force=versions.UNKNOWN,
 ) -> dict[int, dict[int, Decimal]]:
     """member → month → the year's base score of the category held, under the version that
-    month is scored with (the roll branch's month; the version in force if not opened yet).
-    Three queries whatever the number of members."""
+    month is scored with (the roll branch's month; if not opened yet, the version in force in the
+    branch's county). ``in_force``: branch → that version, for the branches the caller knows it
+    for. Three queries whatever the number of members, branches and counties."""
     branch_ids = {b for months in rolls.values() for b in months.values()}
     stored = versions.month_versions(branch_ids, year)
-    if in_force is versions.UNKNOWN:
-        in_force = versions.in_force_id(year)
-    needed = set(stored.values()) | ({in_force} if in_force else set())
+    unopened = {
+        branch_id
+        for months in rolls.values()
+        for month, branch_id in months.items()
+        if (branch_id, month) not in stored
+    }
+    in_force = versions.fill_in_force(in_force, unopened, year) if unopened else {}
+    needed = set(stored.values()) | {v for v in in_force.values() if v}
     scores = versions.base_scores(needed)
     result: dict[int, dict[int, Decimal]] = {}
     for member_id, months in rolls.items():
@@ -109,7 +115,7 @@ def month_bases(
         bases = {}
         for month, branch_id in months.items():
             category = held.get(month)
-            version = stored.get((branch_id, month), in_force)
+            version = stored.get((branch_id, month), in_force.get(branch_id))
             if category is None or version is None:
                 continue
             bases[month] = scores[version][category]
@@ -126,8 +132,8 @@ def member_years(
 ) -> dict[int, engine.MemberYear]:
     """Build `engine.MemberYear` for each member: the months on any roll with the category held,
     each with the base of the version it is scored with, the year's ledger entries and (if
-    given) the appraisal score. Six queries in all (five if ``in_force``, the year's version in
-    force, is given)."""
+    given) the appraisal score. Six queries at most (five if ``in_force`` — branch → the version
+    in force in its county — covers the branches of the months not opened yet)."""
     member_ids = list(member_ids)
     rolls = roll_branches(member_ids, year)
     categories = categories_by_month(member_ids, year)

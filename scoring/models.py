@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.models import AppendOnlyQuerySet, Chained
 from core.transitions import StatusLog, Workflow
-from members.models import Branch, Category, Member, ScopedQuerySet
+from members.models import Branch, Category, County, Member, ScopedQuerySet
 from scoring import engine
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
@@ -24,12 +24,26 @@ POINT_LIMIT = 100  # the most one entry, item or declaration may be worth, eithe
 
 
 class RuleSet(models.Model):
-    """One version of the county's rules for one year. Published versions are never edited."""
+    """One version of one county's rules for one year. Published versions are never edited.
+
+    A rule set without a county is a template (issued by a city or province): it scores nothing
+    itself; a county copies it into a draft of its own, adapts it and publishes that. Which
+    version scores what is decided in scoring.versions only.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
         PUBLISHED = "published", "已发布"
 
+    county = models.ForeignKey(
+        County,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rule_sets",
+        verbose_name="县（市、区）",
+        help_text="留空为模板（市、省下发），各县复制后修改、发布。",
+    )
     year = models.PositiveSmallIntegerField("年度")
     version = models.PositiveSmallIntegerField("版本", default=1)
     title = models.CharField("名称", max_length=100, default="岚县农村党员积分管理评定细则")
@@ -66,7 +80,17 @@ class RuleSet(models.Model):
         verbose_name = verbose_name_plural = "积分细则"
         ordering = ["-year", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["year", "version"], name="ruleset_unique_version"),
+            # Versions are numbered per county and year; templates have their own numbering.
+            models.UniqueConstraint(
+                fields=["county", "year", "version"],
+                condition=Q(county__isnull=False),
+                name="ruleset_unique_version",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "version"],
+                condition=Q(county__isnull=True),
+                name="ruleset_template_unique_version",
+            ),
             models.CheckConstraint(
                 condition=Q(excellent_quota_denominator__gt=0)
                 & Q(excellent_quota_numerator__lte=F("excellent_quota_denominator")),
@@ -92,18 +116,16 @@ class RuleSet(models.Model):
     )
 
     def __str__(self):
-        return f"{self.year}年 第{self.version}版（{self.get_status_display()}）"
+        owner = "模板" if self.county_id is None else ""
+        return f"{owner}{self.year}年 第{self.version}版（{self.get_status_display()}）"
+
+    @property
+    def is_template(self) -> bool:
+        return self.county_id is None
 
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
-
-    @classmethod
-    def in_force(cls, year: int) -> RuleSet | None:
-        """The newest published version for the year."""
-        return (
-            cls.objects.filter(year=year, status=cls.Status.PUBLISHED).order_by("-version").first()
-        )
 
     def scoring_rules(self) -> engine.ScoringRules:
         """This version as the plain data `scoring.engine` computes with."""
@@ -140,8 +162,8 @@ class RuleSetLog(StatusLog):
         verbose_name = verbose_name_plural = "细则状态记录"
 
     def chain_scope(self) -> str:
-        # Rule sets are the county's; while one database publishes one set a year for all its
-        # counties, their log is one chain.
+        # One chain for all rule sets, templates included: changing it would rewrite the chain
+        # of the rows logged while rule sets were database-wide.
         return "all"
 
 
@@ -177,8 +199,11 @@ class CategoryRule(models.Model):
 class RuleItem(models.Model):
     """A contribution (G), deduction (K) or clearing (Q) item.
 
-    County items have no branch. A branch's own contribution item has `branch` set and a
-    `parent` county item whose point range contains its own.
+    County items have no branch: the rule set's own catalogue, whose codes are unique within the
+    rule set — and so within its county and version, since a rule set belongs to one county (or is
+    a template). A branch's own contribution item has `branch` set (a branch of the rule set's
+    county: scoring.services.branch_item_add) and a `parent` county item whose point range
+    contains its own.
     """
 
     class Kind(models.TextChoices):

@@ -43,12 +43,16 @@ def _member_for_token(token: str) -> Member:
 
 
 def _years_offered(member: Member, today: datetime.date) -> list[int]:
-    """Years with published rules, from the member's first year on a roll to this year."""
+    """Years with published rules in the member's county, from the member's first year on a roll
+    to this year."""
     first_start = RollPeriod.objects.filter(member=member).aggregate(first=Min("start"))["first"]
     if first_start is None:
         return []
     published = RuleSet.objects.filter(
-        status=RuleSet.Status.PUBLISHED, year__gte=first_start.year, year__lte=today.year
+        county__townships__branches=member.branch_id,
+        status=RuleSet.Status.PUBLISHED,
+        year__gte=first_start.year,
+        year__lte=today.year,
     )
     return sorted(set(published.values_list("year", flat=True)), reverse=True)
 
@@ -109,8 +113,8 @@ def card_public(request, token):
         "panels": panels_for(member),
         "extra_links": hooks.links(hooks.card_public_links, member, token),
     }
-    in_force = versions.in_force_id(year)
-    if in_force is not None:
+    in_force = versions.in_force_by_branch([member.branch_id], year)
+    if in_force[member.branch_id] is not None:
         card = card_for(member, year, today=today, in_force=in_force)
         so_far = None
         if year == today.year:

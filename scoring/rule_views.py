@@ -1,10 +1,11 @@
 """Step 1 (制定细则) on the web: the county's printed rules, and each branch's adoption of them.
 
-The county publishes a rule set in the admin (scoring/admin.py). Here every official reads and
-prints it; a branch secretary records the members' meeting that adopted it, switches off county
-items that do not fit the village and adds the branch's own contribution items within the
-county's ranges. Views are thin: look up through `members.scope`, validate a form, call
-`scoring.services`, redirect.
+Each county publishes its own rule set in the admin (scoring/admin.py). Here every official reads
+and prints their own county's (the county of the branch, or of the official: another county's
+rules are never shown); a branch secretary records the members' meeting that adopted it,
+switches off county items that do not fit the village and adds the branch's own contribution
+items within the county's ranges. Views are thin: look up through `members.scope`, validate a
+form, call `scoring.services`, redirect.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from core.submissions import once
 from core.web import apply_validation_error, scoped
 from members.models import Branch, Category
 from members.scope import get_branch, official_of, require_secretary
-from scoring import services
+from scoring import services, versions
 from scoring.forms_rules import BranchAdoptForm, BranchItemForm
 from scoring.models import BranchAdoption, RuleItem, RuleSet
 
@@ -27,11 +28,20 @@ CHINESE_NUMERALS = "一二三四五六七八九十"
 KIND_ORDER = [RuleItem.Kind.BONUS, RuleItem.Kind.DEDUCTION, RuleItem.Kind.CLEARING]
 
 
-def _rule_set_in_force(year: int) -> RuleSet:
-    rule_set = RuleSet.in_force(year)
+def _rule_set_in_force(year: int, branch: Branch) -> RuleSet:
+    rule_set = versions.in_force(year, branch=branch)
     if rule_set is None:
         raise Http404(f"{year}年的积分细则尚未发布。")
     return rule_set
+
+
+def _own_rules(official, year: int) -> RuleSet | None:
+    """The rules an official reads: their own county's, whatever their role (one query)."""
+    if official.is_county:
+        return versions.in_force(year, county=official.county_id)
+    if official.is_township:
+        return versions.in_force(year, township=official.township_id)
+    return versions.in_force(year, branch=official.branch_id)
 
 
 def _sheet_context(rule_set: RuleSet, items, *, branch: Branch | None = None) -> dict:
@@ -75,7 +85,7 @@ def _sheet_context(rule_set: RuleSet, items, *, branch: Branch | None = None) ->
     return {
         "rule_set": rule_set,
         "branch": branch,
-        "county_name": settings.COUNTY_NAME,
+        "county_name": rule_set.county.name if rule_set.county else settings.COUNTY_NAME,
         "categories": categories,
         "ballot_weights": weights,
         "bonus_items": [item for item in items if item.kind == RuleItem.Kind.BONUS],
@@ -89,9 +99,11 @@ def _sheet_context(rule_set: RuleSet, items, *, branch: Branch | None = None) ->
 @scoped(official_of, "GET")
 def rules_sheet(request, official, year):
     """The county's published rules for the year, as the A4 sheet every branch posts."""
-    rule_set = _rule_set_in_force(year)
+    rule_set = _own_rules(official, year)
+    if rule_set is None:
+        raise Http404(f"{year}年的积分细则尚未发布。")
     context = _sheet_context(rule_set, rule_set.items.filter(branch__isnull=True))
-    context["heading"] = f"{settings.COUNTY_NAME}农村党员积分管理评定编制（{year}年）"
+    context["heading"] = f"{context['county_name']}农村党员积分管理评定编制（{year}年）"
     return render(request, "scoring/rules_sheet.html", context)
 
 
@@ -99,7 +111,7 @@ def rules_sheet(request, official, year):
 def branch_rules(request, branch, year):
     """The branch's view of the year's rules: what it switched off, its own items, the adoption."""
     official = official_of(request)
-    rule_set = RuleSet.in_force(year)
+    rule_set = versions.in_force(year, branch=branch)
     context = {
         "branch": branch,
         "year": year,
@@ -139,7 +151,7 @@ def branch_rules(request, branch, year):
 def branch_adopt(request, branch, year):
     """Record the members' meeting that adopted the year's rules (secretary only)."""
     require_secretary(request, branch)
-    rule_set = _rule_set_in_force(year)
+    rule_set = _rule_set_in_force(year, branch)
     adoption = BranchAdoption.objects.filter(branch=branch, rule_set=rule_set).first()
     initial = {}
     if adoption is not None:
@@ -181,7 +193,7 @@ def branch_adopt(request, branch, year):
 def branch_item_create(request, branch, year):
     """Add one of the branch's own contribution items under a county item (secretary only)."""
     require_secretary(request, branch)
-    rule_set = _rule_set_in_force(year)
+    rule_set = _rule_set_in_force(year, branch)
     parents = services.active_items(
         branch=branch, rule_set=rule_set, kind=RuleItem.Kind.BONUS
     ).filter(branch__isnull=True)
@@ -217,7 +229,7 @@ def branch_item_create(request, branch, year):
 @scoped(get_branch, "GET")
 def branch_rules_print(request, branch, year):
     """The branch's own A4 sheet: switched-off items left out, own items in, adoption date."""
-    rule_set = _rule_set_in_force(year)
+    rule_set = _rule_set_in_force(year, branch)
     items = services.active_items(branch=branch, rule_set=rule_set).select_related("parent")
     context = _sheet_context(rule_set, items, branch=branch)
     context["heading"] = f"{branch.full_name}党员积分管理评定编制（{year}年）"

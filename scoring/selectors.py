@@ -68,7 +68,10 @@ def month_screen(branch: Branch, year: int, month: int) -> MonthScreen | None:
         return None
     first = datetime.date(year, month, 1)
     members = list(Member.objects.on_roll(branch, first).order_by("name_sort", "pk").distinct())
-    in_force = branch_month.rule_set_id if branch_month.pk is None else versions.UNKNOWN
+    # A month not opened yet is shown with the version it would be opened with (one look-up).
+    in_force = versions.UNKNOWN
+    if branch_month.pk is None:
+        in_force = {branch.pk: branch_month.rule_set_id}
     years = ledger.member_years([m.pk for m in members], year, in_force=in_force)
     scoring_rules = branch_month.rule_set.scoring_rules()
     so_far = [m for m in engine.quarter_months(engine.quarter_of(month)) if m <= month]

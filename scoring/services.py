@@ -25,13 +25,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.transitions import record_created, transition
-from members.models import Branch, Member, first_of_month
+from members.models import Branch, County, Member, first_of_month
 from members.permissions import (
+    NOT_ALLOWED,
     require_county_admin,
     require_points_clerk,
     require_secretary,
 )
 from members.services import month_label
+from scoring import versions
 from scoring.models import (
     Attendance,
     BranchAdoption,
@@ -55,17 +57,18 @@ MSG_CORRECTION_TOO_LARGE = "每条更正不能超过 ±100 分，请核对；确
 
 
 @transaction.atomic
-def ruleset_load_defaults(*, year: int, by=None, publish: bool = True) -> RuleSet:
-    """Create the county's default rule set for `year` from fixtures/default_rules.json."""
-    require_county_admin(by)
+def ruleset_load_defaults(
+    *, year: int, county: County | None, by=None, publish: bool = True
+) -> RuleSet:
+    """Create ``county``'s default rule set for `year` from fixtures/default_rules.json (with
+    ``county=None``: a template, which only a superuser — the city or province — may issue)."""
+    _require_rules_owner(by, county)
     data = json.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
-    version = (
-        RuleSet.objects.filter(year=year).order_by("-version").values_list("version", flat=True)
-    ).first() or 0
     weights = data["ballot_weights"]
     rule_set = RuleSet.objects.create(
+        county=county,
         year=year,
-        version=version + 1,
+        version=_next_version(county, year),
         title=data["title"],
         appraisal_max=Decimal(data["appraisal_max"]),
         weight_excellent=Decimal(weights["excellent"]),
@@ -136,7 +139,9 @@ def ruleset_load_defaults(*, year: int, by=None, publish: bool = True) -> RuleSe
 
 @transaction.atomic
 def ruleset_publish(*, rule_set: RuleSet, by) -> RuleSet:
-    require_county_admin(by)
+    """Publish a draft: from now on the county's months open with it (a template is published
+    for the counties to copy, and scores nothing itself)."""
+    _require_rules_owner(by, rule_set.county)
     transition(
         rule_set,
         "publish",
@@ -150,23 +155,59 @@ def ruleset_publish(*, rule_set: RuleSet, by) -> RuleSet:
 
 @transaction.atomic
 def ruleset_new_version(*, rule_set: RuleSet, by=None) -> RuleSet:
-    """Copy a rule set (with its categories and county items) into a new draft version.
+    """Copy a rule set into a new draft version of the same county (or template).
 
     The county edits the draft and publishes it; months already opened keep the version they
     were opened with, so past scores never change.
     """
-    require_county_admin(by)
+    _require_rules_owner(by, rule_set.county)
+    return _copy_rule_set(rule_set, county=rule_set.county)
+
+
+@transaction.atomic
+def ruleset_copy(*, rule_set: RuleSet, county: County, by) -> RuleSet:
+    """A published template (issued by the city or province) or one of ``county``'s own versions
+    copied into a new draft of ``county``'s rules for that year, to adapt and publish. Another
+    county's rules are never a starting point: they are not the county admin's to see."""
+    require_county_admin(by, county)
+    if not rule_set.is_template and rule_set.county_id != county.pk:
+        raise PermissionDenied(NOT_ALLOWED)
+    if rule_set.is_template and rule_set.status != RuleSet.Status.PUBLISHED:
+        raise ValidationError("该模板尚未发布，不能复制。")
+    return _copy_rule_set(rule_set, county=county)
+
+
+def _require_rules_owner(by, county: County | None) -> None:
+    """A county's rules: its own county admin. A template: a superuser (the city or province
+    until there is a level above the county)."""
+    if county is None:
+        if by is None or not getattr(by, "is_superuser", False):
+            raise PermissionDenied("细则模板由市、省组织部下发，县级管理员不能修改。")
+        return
+    require_county_admin(by, county)
+
+
+def _next_version(county: County | None, year: int) -> int:
     latest = (
-        RuleSet.objects.filter(year=rule_set.year)
+        RuleSet.objects.filter(county=county, year=year)
         .order_by("-version")
         .values_list("version", flat=True)
-    ).first()
+        .first()
+    )
+    return (latest or 0) + 1
+
+
+def _copy_rule_set(rule_set: RuleSet, *, county: County | None) -> RuleSet:
+    """A draft copy of ``rule_set`` (its categories and county items, not any branch's own
+    items) as the next version of ``county``'s rules for the same year."""
     categories = list(rule_set.category_rules.all())
     items = list(rule_set.items.filter(branch__isnull=True))
     copy = RuleSet.objects.get(pk=rule_set.pk)
     copy.pk = None
-    copy.version = latest + 1
+    copy.county = county
+    copy.version = _next_version(county, rule_set.year)
     copy.status = RuleSet.Status.DRAFT
+    copy.created_at = timezone.now()
     copy.published_at = None
     copy.published_by = None
     copy.based_on = rule_set
@@ -195,11 +236,19 @@ def active_items(*, branch: Branch, rule_set: RuleSet, kind: str | None = None):
     return items.order_by("kind", "branch", "position", "code")
 
 
+def _check_county_rules(rule_set: RuleSet, branch: Branch) -> None:
+    """A branch adopts and adds to its own county's rules only (not a template, not another
+    county's)."""
+    if rule_set.county_id is None or rule_set.county_id != branch.township.county_id:
+        raise PermissionDenied("只能采用本县的细则。")
+
+
 @transaction.atomic
 def branch_adopt(
     *, branch: Branch, rule_set: RuleSet, adopted_on: datetime.date, disabled_items, by
 ) -> BranchAdoption:
     require_secretary(by, branch)
+    _check_county_rules(rule_set, branch)
     if rule_set.status != RuleSet.Status.PUBLISHED:
         raise ValidationError("只能采用县委组织部已发布的细则。")
     disabled = list(disabled_items)
@@ -226,6 +275,7 @@ def branch_item_add(
 ) -> RuleItem:
     """A branch's own contribution item, within the range of a county contribution item."""
     require_secretary(by, branch)
+    _check_county_rules(rule_set, branch)
     if parent.kind != RuleItem.Kind.BONUS or parent.branch_id or parent.rule_set_id != rule_set.pk:
         raise ValidationError({"parent": "请选择本年度细则中的县级贡献加分项目。"})
     if points_min > points_max:
@@ -259,7 +309,7 @@ def month_view(*, branch: Branch, year: int, month: int) -> BranchMonth | None:
     existing = BranchMonth.objects.filter(branch=branch, year=year, month=month).first()
     if existing is not None:
         return existing
-    rule_set = RuleSet.in_force(year)
+    rule_set = versions.in_force(year, branch=branch)
     if rule_set is None:
         return None
     return BranchMonth(branch=branch, year=year, month=month, rule_set=rule_set)
@@ -271,7 +321,7 @@ def month_get_or_open(*, branch: Branch, year: int, month: int) -> BranchMonth:
     existing = BranchMonth.objects.filter(branch=branch, year=year, month=month).first()
     if existing is not None:
         return existing
-    rule_set = RuleSet.in_force(year)
+    rule_set = versions.in_force(year, branch=branch)
     if rule_set is None:
         raise ValidationError(f"{year}年的积分细则尚未发布，请联系县委组织部。")
     with transaction.atomic():

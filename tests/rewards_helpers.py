@@ -10,11 +10,11 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 
 from evaluations import services as evaluations
-from members.permissions import system_user
 from rewards import services as rewards
 from rewards.models import Shop, Shopkeeper
 from scoring import services as scoring
 from scoring.models import RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import PASSWORD
 
@@ -38,7 +38,7 @@ def add_bonus(member, branch, month, points, *, by, code="G03", year=YEAR):
         branch=branch,
         year=year,
         month=month,
-        item=RuleItem.objects.get(code=code, branch__isnull=True),
+        item=RuleItem.objects.get(code=code, branch__isnull=True, rule_set__county__name="岚县"),
         occurred_on=datetime.date(year, month, 10),
         description="参与村级中心工作",
         points=Decimal(points),
@@ -81,7 +81,7 @@ def stock_goods(shop, by, *, name="大米", unit="袋", price="5", quantity=10):
 
 def credited_county(county):
     """东阳涧村: 王建国 with +6 contribution points in February, Q1 approved (6 兑换积分)."""
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     by = county.secretary_user
     scoring.month_get_or_open(branch=county.branch, year=YEAR, month=2)
     add_bonus(county.member, county.branch, 2, "6", by=by)

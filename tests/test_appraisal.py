@@ -17,6 +17,7 @@ from evaluations import services
 from evaluations.models import Appeal, Appraisal, Assessment, AssessmentLine, FollowUp
 from members.permissions import system_user
 from scoring import services as scoring
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 from .test_assessments import bonus, close_months, item
@@ -51,7 +52,7 @@ def year_2025_with_migrant(county):
 
 
 def build_year_2025(county, *, migrant=False):
-    rule_set = scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    rule_set = load_default_rules(year=YEAR)
     by = county.secretary_user
     start = datetime.date(2025, 1, 1)
     y = SimpleNamespace(county=county, rule_set=rule_set, branch=county.branch)
@@ -276,7 +277,7 @@ def test_only_the_branch_enters_the_appraisal_others_read_or_get_404(year_2025):
 
 
 def test_the_year_cannot_open_before_the_quarters_are_approved(county):
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     make_member(county.branch, "赵卫东", category="A", on_roll_from=datetime.date(2025, 1, 1))
     close_months(county.branch, YEAR, range(1, 13), by=county.secretary_user)
     url = reverse("assessments", args=[county.branch.pk, YEAR])

@@ -19,6 +19,7 @@ from members.models import Branch
 from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -105,7 +106,7 @@ def text(response) -> str:
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 @pytest.fixture

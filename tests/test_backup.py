@@ -33,9 +33,9 @@ from django.urls import reverse
 from PIL import Image
 
 from core import backup
-from members.permissions import system_user
 from scoring import services
 from scoring.models import Declaration, PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +60,7 @@ def points_sum() -> Decimal:
 def busy_county(county):
     """A month with an approved declaration (with a photo), a deduction, the month closed and a
     correction: ledger rows of every kind, and a file in MEDIA_ROOT."""
-    services.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     stream = io.BytesIO()
     Image.new("RGB", (120, 90), (30, 140, 60)).save(stream, "PNG")
     response = county.client("secretary").post(
@@ -82,7 +82,7 @@ def busy_county(county):
         branch=county.branch,
         year=YEAR,
         month=3,
-        item=RuleItem.objects.get(code="K04", branch__isnull=True),
+        item=RuleItem.objects.get(code="K04", branch__isnull=True, rule_set__county__name="岚县"),
         occurred_on=datetime.date(YEAR, 3, 5),
         reason="党费未按时交纳",
         by=county.secretary_user,

@@ -141,7 +141,7 @@ def test_review_points_out_of_bounds_are_refused(county, rules_2026, points, mes
 
 
 def test_a_branch_item_over_100_points_is_refused(county, rules_2026):  # noqa: F811
-    g03 = RuleItem.objects.get(code="G03", branch__isnull=True)
+    g03 = RuleItem.objects.get(code="G03", branch__isnull=True, rule_set__county__name="岚县")
     url = reverse("branch_item_create", args=[county.branch.pk, YEAR])
     data = {"parent": g03.pk, "name": "清理河道", "points_min": "2", "points_max": "1000"}
     response = county.client("secretary").post(url, data)

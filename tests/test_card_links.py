@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from members import card_links
 from members.models import CardLink, Member
-from members.permissions import system_user
 from scoring import services
 from scoring.models import RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -31,7 +31,7 @@ STYLE = re.compile(r"\sstyle\s*=|<style\b", re.I)
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 def item(rule_set, code):

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from core import chain
 from core.models import LedgerCheck
-from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import DeclarationLog, PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .test_notice import archived_notice, members, q1, rules_2026  # noqa: F401 (fixtures)
 
@@ -28,8 +28,8 @@ YEAR = 2026
 
 @pytest.fixture
 def ledger(county):
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
-    item = RuleItem.objects.get(code="K05", branch__isnull=True)
+    load_default_rules(year=YEAR)
+    item = RuleItem.objects.get(code="K05", branch__isnull=True, rule_set__county__name="岚县")
     for day in range(1, 6):
         scoring.deduction_record(
             member=county.member,
@@ -114,7 +114,7 @@ def test_log_rows_are_chained_too(ledger):
         branch=ledger.branch,
         year=YEAR,
         month=5,
-        item=RuleItem.objects.get(code="G02", branch__isnull=True),
+        item=RuleItem.objects.get(code="G02", branch__isnull=True, rule_set__county__name="岚县"),
         occurred_on=datetime.date(YEAR, 5, 3),
         description="义务劳动",
         by=ledger.secretary_user,
@@ -163,7 +163,7 @@ def test_appending_costs_a_few_queries_whatever_the_ledger_s_length(
     ledger, django_assert_max_num_queries
 ):
     """The chain adds the head's lock and update to an entry: not a walk of the ledger."""
-    item = RuleItem.objects.get(code="K05", branch__isnull=True)
+    item = RuleItem.objects.get(code="K05", branch__isnull=True, rule_set__county__name="岚县")
     # The month lock, the roll, the category, the item's checks, the duplicate check, the
     # chain head (lock + update) and the insert.
     with django_assert_max_num_queries(16):

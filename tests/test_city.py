@@ -259,7 +259,7 @@ def test_no_write_step_accepts_the_city_admin(city):
     with pytest.raises(PermissionDenied):
         evaluations.assessment_approve(assessment=assessment, by=by)
     with pytest.raises(PermissionDenied):
-        scoring.ruleset_load_defaults(year=YEAR + 1, by=by)
+        scoring.ruleset_load_defaults(year=YEAR + 1, county=city.lanxian, by=by)
     assessment.refresh_from_db()
     assert assessment.status == "confirmed"
 

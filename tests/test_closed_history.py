@@ -21,6 +21,7 @@ from members.models import Category, CategoryChange, Member, RollPeriod
 from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member, new_id_number
 
@@ -40,7 +41,7 @@ def close(branch, months, by):
 
 @pytest.fixture
 def closed(county):
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     close(county.branch, range(1, 11), county.secretary_user)
     return county
 
@@ -187,7 +188,7 @@ def test_a_transfer_into_closed_history_is_refused_in_either_branch(closed):
 
 
 def test_a_member_cannot_leave_a_branch_before_a_month_it_still_has_entries_in(closed):
-    deduction = RuleItem.objects.get(code="K05", branch__isnull=True)
+    deduction = RuleItem.objects.get(code="K05", branch__isnull=True, rule_set__county__name="岚县")
     scoring.deduction_record(
         member=closed.member,
         branch=closed.branch,
@@ -233,8 +234,8 @@ def test_the_services_refuse_closed_history_whoever_calls_them(closed, service, 
 def moved(county):
     """王建国 moves from 东阳涧村 to 官桥村 on 2026-08-15: August is the old branch's last month,
     September the new one's first. Both branches then close January–October and assess Q1–Q3."""
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
-    bonus = RuleItem.objects.get(code="G02", branch__isnull=True)
+    load_default_rules(year=YEAR)
+    bonus = RuleItem.objects.get(code="G02", branch__isnull=True, rule_set__county__name="岚县")
     for month, branch, by in ((3, county.branch, county.secretary_user),):
         declaration = scoring.declaration_create(
             member=county.member,

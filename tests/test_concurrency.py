@@ -14,6 +14,7 @@ from core import chain
 from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import BranchMonth, BranchMonthLog, Declaration, PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -47,12 +48,12 @@ def at_once(*calls):
 
 @pytest.fixture
 def branch(county):
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     return county
 
 
 def item(code):
-    return RuleItem.objects.get(code=code, branch__isnull=True)
+    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__county__name="岚县")
 
 
 def test_a_declaration_posted_while_the_month_is_closed_never_lands_in_the_closed_month(branch):

@@ -19,6 +19,7 @@ from members.permissions import system_user
 from oversight import clock
 from scoring import services as scoring
 from scoring.models import RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_user
 from .test_exports import assess
@@ -39,14 +40,20 @@ def _fixed_today(monkeypatch):
 @pytest.fixture
 def two_counties(county):
     """Each member gets a 2-point bonus in March, approved by their branch."""
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
-    item = RuleItem.objects.get(code="G02", branch__isnull=True, rule_set__year=YEAR)
+    load_default_rules(year=YEAR)
     for member, branch in (
         (county.member, county.branch),
         (county.member_y, county.branch_y),
         (county.member_z, county.branch_z),
         (county.member_x, county.branch_x),
     ):
+        # Each county's own G02 (each publishes its own rules).
+        item = RuleItem.objects.get(
+            code="G02",
+            branch__isnull=True,
+            rule_set__year=YEAR,
+            rule_set__county=branch.township.county,
+        )
         declaration = scoring.declaration_create(
             member=member,
             branch=branch,

@@ -27,6 +27,7 @@ from oversight import clock, dashboards, figures
 from scoring import engine, ledger
 from scoring import services as scoring
 from scoring.models import PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -41,8 +42,14 @@ def _fixed_today(monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: TODAY)
 
 
-def item(code):
-    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__year=YEAR)
+def item(code, branch=None):
+    """The county item of ``branch``'s county (岚县's by default): each county has its own."""
+    where = (
+        {"rule_set__county__townships__branches": branch}
+        if branch
+        else {"rule_set__county__name": "岚县"}
+    )
+    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__year=YEAR, **where)
 
 
 def bonus(member, branch, month, code="G02", points=None, by=None):
@@ -51,7 +58,7 @@ def bonus(member, branch, month, code="G02", points=None, by=None):
         branch=branch,
         year=YEAR,
         month=month,
-        item=item(code),
+        item=item(code, branch),
         occurred_on=datetime.date(YEAR, month, 3),
         description="志愿服务",
         points=points,
@@ -66,7 +73,7 @@ def deduct(member, branch, month, code="K01", by=None):
         branch=branch,
         year=YEAR,
         month=month,
-        item=item(code),
+        item=item(code, branch),
         occurred_on=datetime.date(YEAR, month, 9),
         reason="无故缺席党员大会",
         by=by or system_user(),
@@ -88,7 +95,7 @@ class Year:
 
     def __init__(self, county, *, with_changes=False):
         self.county = county
-        scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+        load_default_rules(year=YEAR)
         by, by_y = county.secretary_user, county.secretary_y_user
         # 东阳涧村: 王建国 (A), 李四 (B), 赵六 (C); every month up to October closed.
         self.lisi = make_member(county.branch, "李四", category="B")
@@ -312,7 +319,7 @@ def test_points_so_far_match_the_scoring_rules(year_with_changes):
     county = year.county
     late = year.late
     board = dashboards.township_dashboard(county.dongcun, YEAR, TODAY)
-    scoring_rules = figures.scoring_rules_for(YEAR)
+    scoring_rules = figures.scoring_rules_for(YEAR, county=county.lanxian)
     ids = [m.pk for m in board.members]
     assert late.pk in ids and year.zhouqi.pk in ids
     years = ledger.member_years(ids, YEAR)
@@ -604,7 +611,7 @@ def count_queries(client, url):
 def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
     county, django_assert_max_num_queries
 ):
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     township = Township.objects.create(county=county.lanxian, name="新镇", position=5)
     client = county.client("county")
     grow_township(township, range(1), system_user())
@@ -620,7 +627,7 @@ def test_the_township_dashboard_costs_the_same_queries_for_1_or_3_branches(
 def test_the_county_dashboard_costs_the_same_queries_for_2_or_4_townships(
     county, django_assert_max_num_queries
 ):
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     client = county.client("county")
     url = reverse("county_dashboard", args=[YEAR])
     two = count_queries(client, url)

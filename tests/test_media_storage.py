@@ -19,10 +19,9 @@ from django.urls import reverse
 from PIL import Image
 
 from members.models import Member
-from members.permissions import system_user
-from scoring import services
 from scoring.models import Declaration
 
+from .rules_helpers import load_default_rules
 from .test_roster_import import confirm, good_rows, roster_file, upload
 from .test_settings import _run
 
@@ -47,7 +46,7 @@ def _jpeg() -> bytes:
 def test_a_declared_photo_is_stored_and_served_through_the_storage_not_the_local_disk(
     county, memory_storage, settings
 ):
-    services.ruleset_load_defaults(year=2026, by=system_user())
+    load_default_rules(year=2026)
     response = county.client("secretary").post(
         reverse("declaration_create", args=[county.branch.pk, 2026, 3]),
         {

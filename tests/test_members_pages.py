@@ -8,6 +8,7 @@ from django.urls import reverse
 from members.idcard import make_id_number
 from members.models import Member, RollPeriod
 from members.permissions import system_user
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member, new_id_number
 
@@ -25,10 +26,8 @@ def test_county_admin_sees_every_township_with_member_counts(county):
 def test_home_says_what_needs_doing_for_each_role(county):
     from django.utils import timezone
 
-    from scoring import services as scoring_services
-
     today = timezone.localdate()
-    scoring_services.ruleset_load_defaults(year=today.year, by=system_user())
+    load_default_rules(year=today.year)
     assert county.client("county").get("/").url == reverse("county")
     page = county.client("secretary").get("/").content.decode()
     assert f"录入本月（{today.month}月）党员申报" in page
@@ -236,10 +235,8 @@ def test_county_and_township_pages_cost_the_same_for_1_or_12_branches(
 def test_home_shows_the_years_five_steps_with_their_real_state(county):
     from django.utils import timezone
 
-    from scoring import services as scoring_services
-
     today = timezone.localdate()
-    scoring_services.ruleset_load_defaults(year=today.year, by=system_user())
+    load_default_rules(year=today.year)
     response = county.client("secretary").get("/")
     steps = response.context["steps"]
     assert [s.title for s in steps] == [

@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from members.permissions import system_user
 from scoring import services
 from scoring.models import BranchMonth, Declaration, DeclarationLog, PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -20,7 +20,7 @@ YEAR, MONTH = 2026, 3
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=2026, by=system_user())
+    return load_default_rules(year=2026)
 
 
 def month_url(county, name="month", month=MONTH, branch=None):
@@ -40,7 +40,7 @@ def declare(county, **fields):
 
 
 def item(code):
-    return RuleItem.objects.get(code=code, branch__isnull=True)
+    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__county__name="岚县")
 
 
 def test_month_screen_lists_members_on_the_roll_with_their_base_share(county, rules_2026):

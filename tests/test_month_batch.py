@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from core.forms import DayInMonthField
-from members.permissions import system_user
 from scoring import services
 from scoring.models import Attendance, BranchMonth, Declaration, DeclarationLog, Meeting
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -22,7 +22,7 @@ YEAR, MONTH = 2026, 3
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=2026, by=system_user())
+    return load_default_rules(year=2026)
 
 
 @pytest.fixture
@@ -154,7 +154,9 @@ def _waiting(county, roll, count=3):
             branch=county.branch,
             year=YEAR,
             month=MONTH,
-            item=services.RuleItem.objects.get(code="G03", branch__isnull=True),
+            item=services.RuleItem.objects.get(
+                code="G03", branch__isnull=True, rule_set__county__name="岚县"
+            ),
             occurred_on=datetime.date(YEAR, MONTH, 10),
             description="清理村道",
             points=Decimal("4"),

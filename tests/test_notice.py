@@ -23,6 +23,7 @@ from evaluations.models import ArchivedNotice, Assessment, Notice, NoticeLog, Ob
 from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -44,7 +45,9 @@ def days_ago(n: int) -> datetime.date:
 
 
 def item(code: str, year: int = YEAR) -> RuleItem:
-    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__year=year)
+    return RuleItem.objects.get(
+        code=code, branch__isnull=True, rule_set__year=year, rule_set__county__name="岚县"
+    )
 
 
 # --- Building a quarter the way the branch does ------------------------------------------------
@@ -127,7 +130,7 @@ def q1_members(county) -> dict:
 
 @pytest.fixture
 def rules_2026(county):
-    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 @pytest.fixture

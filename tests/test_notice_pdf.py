@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from evaluations import services
 from evaluations.models import Notice
-from members.permissions import system_user
 from scoring import services as scoring
+from tests.rules_helpers import load_default_rules
 
 from . import pdf
 from .conftest import make_member
@@ -133,7 +133,7 @@ def test_a_quarter_of_40_members_prints_on_a4_portrait_with_the_header_on_every_
     county, tmp_path
 ):
     pdf.require_tools()
-    scoring.ruleset_load_defaults(year=2026, by=system_user())
+    load_default_rules(year=2026)
     members = build_branch(county, 2026)
     close_months(county.branch, (1, 2, 3), by=county.secretary_user)
     notice = publish(county, approve_period(county, county.branch, "Q1"))
@@ -147,7 +147,7 @@ def test_a_quarter_of_40_members_prints_on_a4_portrait_with_the_header_on_every_
 def test_the_year_prints_on_a4_landscape_with_every_annual_column(county, tmp_path):
     pdf.require_tools()
     year = 2025
-    scoring.ruleset_load_defaults(year=year, by=system_user())
+    load_default_rules(year=year)
     members = build_branch(county, year)
     close_months(county.branch, range(1, 13), year=year, by=county.secretary_user)
     for period in ("Q1", "Q2", "Q3", "Q4"):

@@ -16,9 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from members.permissions import system_user
-from scoring import services
 from scoring.models import Declaration
+from tests.rules_helpers import load_default_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,7 @@ NOT_AN_IMAGE = "无法识别的图片文件，请上传 JPEG 或 PNG 照片。"
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=2026, by=system_user())
+    return load_default_rules(year=2026)
 
 
 def declare(county, photo):

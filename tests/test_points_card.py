@@ -16,6 +16,7 @@ from members.models import Member
 from members.permissions import system_user
 from scoring import services
 from scoring.models import PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -26,7 +27,7 @@ YEAR = 2026
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 def item(rule_set, code):

@@ -11,6 +11,7 @@ from members.permissions import system_user
 from posts.models import Post, PostHolding, PostHoldingLog, PostRating, PostTemplate
 from scoring import services as scoring
 from scoring.models import Declaration
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -22,7 +23,7 @@ QUARTER = 3  # its last month, September, is past
 
 @pytest.fixture
 def rules(county):
-    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 def _post(county, name="环境卫生监督岗", holders=1):

@@ -20,6 +20,7 @@ from members.permissions import system_user
 from posts.models import MemberPin, MigrantReport
 from scoring import services as scoring
 from scoring.models import Declaration, RuleItem
+from tests.rules_helpers import load_default_rules
 
 from .conftest import make_member
 
@@ -30,7 +31,7 @@ YEAR = 2026
 
 @pytest.fixture
 def rules(county):
-    return scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 def _issue(county, member=None) -> str:
@@ -49,7 +50,7 @@ def _sign_in(client, token, pin):
 
 
 def _declare(client, token, **extra):
-    item = RuleItem.objects.get(code="G02", branch__isnull=True)
+    item = RuleItem.objects.get(code="G02", branch__isnull=True, rule_set__county__name="岚县")
     data = {
         "item": item.pk,
         "occurred_on": extra.pop("occurred_on", timezone.localdate().isoformat()),

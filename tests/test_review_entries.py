@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from members.permissions import system_user
 from scoring import services
 from scoring.models import Declaration, PointsEntry, RuleItem
+from tests.rules_helpers import load_default_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +20,11 @@ YEAR, MONTH = 2026, 3
 
 @pytest.fixture
 def rules(county):
-    return services.ruleset_load_defaults(year=YEAR, by=system_user())
+    return load_default_rules(year=YEAR)
 
 
 def item(code):
-    return RuleItem.objects.get(code=code, branch__isnull=True)
+    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__county__name="岚县")
 
 
 def propose(county, code="K02", source=Declaration.Source.ATTENDANCE, member=None):

@@ -15,6 +15,7 @@ from evaluations.models import AssessmentLine, AssessmentLog
 from members.card_links import card_link_for
 from rewards import services as rewards
 from rewards.models import BalanceEntry, ExchangeLimit, ExchangeRule
+from tests.rules_helpers import load_default_rules
 
 from .rewards_helpers import (
     YEAR,
@@ -63,10 +64,9 @@ def test_the_township_approving_a_quarter_credits_its_contribution_points_once(c
 
 
 def test_a_quarter_sent_back_is_credited_only_when_finally_approved(county):
-    from members.permissions import system_user
     from scoring import services as scoring
 
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     by = county.secretary_user
     scoring.month_get_or_open(branch=county.branch, year=YEAR, month=2)
     add_bonus(county.member, county.branch, 2, "4", by=by)
@@ -160,10 +160,8 @@ def test_the_card_page_shows_the_balance_apart_from_the_assessment_points(credit
 
 
 def test_a_member_without_entries_has_no_balance_panel(county):
-    from members.permissions import system_user
-    from scoring import services as scoring
 
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     assert "兑换积分（爱心超市）" not in text(card_page(county))
 
 

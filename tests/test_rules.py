@@ -15,9 +15,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from members.permissions import system_user
-from scoring import services
+from members.models import County
+from scoring import services, versions
 from scoring.models import BranchAdoption, PointsEntry, RuleItem, RuleSet
+from tests.rules_helpers import load_default_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +29,13 @@ CLEARING_CODES = [f"Q{n}" for n in range(1, 7)]
 
 
 @pytest.fixture
-def rule_set(db) -> RuleSet:
-    return services.ruleset_load_defaults(year=YEAR, by=system_user())
+def rule_set(county) -> RuleSet:
+    """岚县's published defaults for the year (兴县 has its own)."""
+    return load_default_rules(year=YEAR)
+
+
+def in_force(county, year=YEAR):
+    return versions.in_force(year, county=county.lanxian)
 
 
 def county_item(rule_set: RuleSet, code: str) -> RuleItem:
@@ -125,18 +131,18 @@ def test_the_default_rule_set_has_9_bonus_15_deduction_and_6_clearing_items(rule
     assert not_for_d == ["K01", "K02", "K03", "K05"]
 
 
-def test_the_default_rule_set_has_appraisal_max_20_and_a_5_day_notice(rule_set):
+def test_the_default_rule_set_has_appraisal_max_20_and_a_5_day_notice(rule_set, county):
     assert rule_set.appraisal_max == 20
     assert rule_set.notice_days == 5
     assert rule_set.status == RuleSet.Status.PUBLISHED and rule_set.published_at is not None
-    assert RuleSet.in_force(YEAR) == rule_set
+    assert in_force(county) == rule_set
 
 
 # --- Publishing and versions ------------------------------------------------------------------
 
 
 def test_publishing_twice_is_refused(county):
-    draft = services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
+    draft = load_default_rules(year=YEAR, publish=False)
     services.ruleset_publish(rule_set=draft, by=county.county_user)
     with pytest.raises(ValidationError, match="已经发布"):
         services.ruleset_publish(rule_set=draft, by=county.county_user)
@@ -153,10 +159,10 @@ def test_a_new_version_is_a_draft_copy_and_version_1_stays_in_force_until_it_is_
         rule_set.items.values_list("code", flat=True)
     )
     assert copy.category_rules.count() == 4
-    assert RuleSet.in_force(YEAR) == rule_set
+    assert in_force(county) == rule_set
 
     services.ruleset_publish(rule_set=copy, by=county.county_user)
-    assert RuleSet.in_force(YEAR) == copy
+    assert in_force(county) == copy
 
 
 # --- The admin -------------------------------------------------------------------------------
@@ -197,7 +203,7 @@ def test_a_published_rule_set_cannot_be_changed_in_the_admin(county, rule_set):
 
 
 def test_a_draft_rule_set_can_be_changed_in_the_admin(county):
-    draft = services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
+    draft = load_default_rules(year=YEAR, publish=False)
     client = admin_client(county)
     url = reverse("admin:scoring_ruleset_change", args=[draft.pk])
     data = admin_form_data(client.get(url))
@@ -215,7 +221,7 @@ def test_a_draft_rule_set_can_be_changed_in_the_admin(county):
 
 
 def test_the_admin_refuses_a_bonus_item_with_negative_points_in_a_draft(county):
-    draft = services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
+    draft = load_default_rules(year=YEAR, publish=False)
     client = admin_client(county)
     url = reverse("admin:scoring_ruleset_change", args=[draft.pk])
     data = admin_form_data(client.get(url))
@@ -247,8 +253,8 @@ def test_the_admin_actions_publish_a_draft_refuse_a_published_one_and_copy_a_ver
         changelist,
         {"action": "copy_as_new_version", "_selected_action": [rule_set.pk], "index": 0},
     )
-    copy = RuleSet.objects.get(year=YEAR, version=2)
-    assert copy.is_draft and RuleSet.in_force(YEAR) == rule_set
+    copy = RuleSet.objects.get(county=county.lanxian, year=YEAR, version=2)
+    assert copy.is_draft and in_force(county) == rule_set
 
     response = client.post(
         changelist,
@@ -256,7 +262,7 @@ def test_the_admin_actions_publish_a_draft_refuse_a_published_one_and_copy_a_ver
         follow=True,
     )
     assert any("已发布" in m for m in messages_of(response))
-    assert RuleSet.in_force(YEAR) == copy
+    assert in_force(county) == copy
     copy.refresh_from_db()
     assert copy.published_by == county.county_user
 
@@ -316,7 +322,7 @@ def test_the_county_sheet_shows_every_item_code_and_the_grade_cutoffs(
 
 
 def test_there_is_no_sheet_for_a_year_without_published_rules(county):
-    services.ruleset_load_defaults(year=YEAR, publish=False, by=system_user())
+    load_default_rules(year=YEAR, publish=False)
     assert county.client("county").get(reverse("rules_sheet", args=[YEAR])).status_code == 404
     assert county.client("county").get(reverse("rules_sheet", args=[2025])).status_code == 404
 
@@ -512,12 +518,30 @@ def run(*args) -> str:
 
 
 def test_load_default_rules_creates_a_published_rule_set_and_says_what_it_made(db):
+    """With one county in the database the rules are that county's."""
+    lanxian = County.objects.create(name="岚县")
     output = run("2026")
 
-    rule_set = RuleSet.in_force(2026)
+    rule_set = versions.in_force(2026, county=lanxian)
     assert rule_set is not None and rule_set.version == 1
-    for text in ["类别 4 个", "贡献加分 9 项", "违规扣分 15 项", "清除全年积分 6 项"]:
+    for text in ["岚县", "类别 4 个", "贡献加分 9 项", "违规扣分 15 项", "清除全年积分 6 项"]:
         assert text in output
+
+
+def test_load_default_rules_asks_which_county_when_there_are_several(county):
+    with pytest.raises(CommandError, match="--county"):
+        run("2026")
+    run("2026", "--county", "兴县")
+    assert versions.in_force(2026, county=county.xingxian) is not None
+    assert versions.in_force(2026, county=county.lanxian) is None
+
+
+def test_load_default_rules_makes_a_template_in_a_database_without_counties(db):
+    output = run("2026")
+
+    template = RuleSet.objects.get(year=2026)
+    assert template.is_template and not template.is_draft
+    assert "模板" in output
 
 
 def test_load_default_rules_refuses_a_year_that_has_rules(db):
@@ -530,11 +554,11 @@ def test_load_default_rules_refuses_a_year_that_has_rules(db):
     assert RuleSet.objects.count() == 1
 
 
-def test_load_default_rules_can_add_a_draft_version(db):
-    run("2026")
-    run("2026", "--new-version", "--draft")
+def test_load_default_rules_can_add_a_draft_version(county):
+    run("2026", "--county", "岚县")
+    run("2026", "--county", "岚县", "--new-version", "--draft")
 
-    draft = RuleSet.objects.get(year=2026, version=2)
-    assert draft.is_draft and RuleSet.in_force(2026).version == 1
-    run("2027", "--draft")
-    assert RuleSet.in_force(2027) is None
+    draft = RuleSet.objects.get(county=county.lanxian, year=2026, version=2)
+    assert draft.is_draft and versions.in_force(2026, county=county.lanxian).version == 1
+    run("2027", "--county", "岚县", "--draft")
+    assert versions.in_force(2027, county=county.lanxian) is None

@@ -15,6 +15,7 @@ from members.permissions import system_user
 from posts.models import Post, PostHolding
 from scoring import services
 from scoring.models import Declaration, RuleItem
+from tests.rules_helpers import load_default_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +263,7 @@ def build_scoped_county(county):
     from members.models import Official
     from tests.conftest import make_user
 
-    services.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
     for name in [
         "declarations",
         "assessments",
@@ -301,7 +302,9 @@ def build_scoped_county(county):
             branch=branch,
             year=YEAR,
             month=MONTH,
-            item=RuleItem.objects.get(code="G02", branch__isnull=True),
+            item=RuleItem.objects.get(
+                code="G02", branch__isnull=True, rule_set=branch_month.rule_set
+            ),
             occurred_on=datetime.date(YEAR, MONTH, 3),
             description="义务劳动",
             points_claimed=1,

@@ -38,9 +38,9 @@ from evaluations.models import (
     NoticeLog,
     Objection,
 )
-from members.models import Branch, Member, Official, RollPeriod, Township
+from members.models import Branch, County, Member, Official, RollPeriod, Township
 from oversight.todo import township_tasks
-from scoring import engine, ledger, services
+from scoring import engine, ledger, services, versions
 from scoring.models import (
     BranchMonth,
     BranchMonthLog,
@@ -91,7 +91,7 @@ def _clerk_name(branch_name: str) -> str:
 
 
 def test_every_month_up_to_today_past_ones_closed_except_a_few_late_branches(year):
-    rule_set = RuleSet.in_force(YEAR)
+    rule_set = versions.in_force(YEAR, county=County.objects.get())
     assert rule_set is not None and year.activity.rule_set == rule_set
     branches = list(Branch.objects.all())
     months = list(BranchMonth.objects.select_related("branch", "closed_by"))
@@ -395,7 +395,9 @@ def test_the_command_seeds_the_year_unless_told_not_to(year):
     branches = Branch.objects.filter(township__in=townships)
     assert BranchMonth.objects.filter(branch__in=branches).count() == branches.count() * CURRENT
     assert Declaration.objects.filter(branch__in=branches).exists()
-    assert RuleSet.objects.filter(year=YEAR).count() == 1  # the rule set in force is reused
+    # County 2 publishes its own rules (each county does); county 1's stay as they were.
+    assert RuleSet.objects.filter(year=YEAR).count() == 2
+    assert versions.in_force(YEAR, township=townships[0]) is not None
 
     out = StringIO()
     call_command(
@@ -610,7 +612,7 @@ def test_confirmed_lines_are_what_compute_lines_gave_at_the_meeting(year):
 
 
 def test_last_years_annual_results_are_archived_and_graded_by_the_rules(year):
-    rule_set = RuleSet.in_force(LAST_YEAR)
+    rule_set = versions.in_force(LAST_YEAR, county=County.objects.get())
     assert rule_set is not None and rule_set.published_at.date() == datetime.date(LAST_YEAR, 1, 2)
     scoring_rules = rule_set.scoring_rules()
     assert not PointsEntry.objects.filter(year=LAST_YEAR).exists()  # a summary, no ledger
@@ -735,7 +737,9 @@ def test_the_command_seeds_the_assessments_unless_told_not_to(year):
     q3 = Assessment.objects.filter(branch__in=branches, year=YEAR, period="Q3").count()
     assert branches.count() - 5 <= q3 <= branches.count()
     assert ArchivedNotice.objects.filter(branch__in=branches, year=LAST_YEAR).exists()
-    assert RuleSet.objects.filter(year=LAST_YEAR).count() == 1  # last year's is reused
+    # County 2 gets last year's rules of its own (each county publishes its own).
+    assert RuleSet.objects.filter(year=LAST_YEAR).count() == 2
+    assert versions.in_force(LAST_YEAR, branch=branches[0]) is not None
 
     out = StringIO()
     call_command(

@@ -14,6 +14,7 @@ from members import services as members
 from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import BranchMonth, PointsEntry, RuleItem, RuleSet
+from tests.rules_helpers import load_default_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +22,20 @@ YEAR = 2026
 
 
 def item(code):
-    return RuleItem.objects.get(code=code, branch__isnull=True)
+    return RuleItem.objects.get(
+        code=code, branch__isnull=True, rule_set__county__name="岚县", rule_set__year=YEAR
+    )
 
 
 @pytest.fixture
 def ready(county):
-    scoring.ruleset_load_defaults(year=YEAR, by=system_user())
+    load_default_rules(year=YEAR)
+    county.lanxian_draft = scoring.ruleset_load_defaults(
+        year=YEAR + 1, county=county.lanxian, publish=False, by=system_user()
+    )
+    county.template_draft = scoring.ruleset_load_defaults(
+        year=YEAR + 1, county=None, publish=False, by=system_user()
+    )
     for month in (1, 2, 3):
         branch_month = scoring.month_get_or_open(branch=county.branch, year=YEAR, month=month)
         scoring.month_close(
@@ -93,7 +102,38 @@ CASES = {
     ),
     "a township official publishes rules": (
         "township",
-        lambda c, by: scoring.ruleset_load_defaults(year=YEAR + 1, by=by),
+        lambda c, by: scoring.ruleset_load_defaults(year=YEAR + 1, county=c.lanxian, by=by),
+    ),
+    # Each county publishes its own rules (DOMAIN §3.8): never another county's.
+    "兴县's county admin loads rules for 岚县": (
+        "county_x",
+        lambda c, by: scoring.ruleset_load_defaults(year=YEAR + 1, county=c.lanxian, by=by),
+    ),
+    "兴县's county admin publishes a draft of 岚县": (
+        "county_x",
+        lambda c, by: scoring.ruleset_publish(rule_set=c.lanxian_draft, by=by),
+    ),
+    "兴县's county admin copies 岚县's rules into a new version": (
+        "county_x",
+        lambda c, by: scoring.ruleset_new_version(rule_set=c.lanxian_draft, by=by),
+    ),
+    "a county admin publishes a template (the city's or province's)": (
+        "county",
+        lambda c, by: scoring.ruleset_publish(rule_set=c.template_draft, by=by),
+    ),
+    "兴县's county admin copies 岚县's rules into 兴县's": (
+        "county_x",
+        lambda c, by: scoring.ruleset_copy(rule_set=c.lanxian_draft, county=c.xingxian, by=by),
+    ),
+    "a branch secretary adopts another county's rules": (
+        "secretary",
+        lambda c, by: scoring.branch_adopt(
+            branch=c.branch,
+            rule_set=scoring.versions.in_force(YEAR, county=c.xingxian),
+            adopted_on=datetime.date(YEAR, 1, 10),
+            disabled_items=[],
+            by=by,
+        ),
     ),
     "the branch secretary approves their own quarter": (
         "secretary",
@@ -138,12 +178,12 @@ def test_a_service_refuses_someone_the_page_would_refuse(ready, case):
     entries, months, rule_sets = (
         PointsEntry.objects.count(),
         BranchMonth.objects.filter(status="closed").count(),
-        RuleSet.objects.count(),
+        list(RuleSet.objects.order_by("pk").values_list("pk", "status")),
     )
     with pytest.raises(PermissionDenied):
         call(ready, by)
     assert PointsEntry.objects.count() == entries
     assert BranchMonth.objects.filter(status="closed").count() == months
-    assert RuleSet.objects.count() == rule_sets
+    assert list(RuleSet.objects.order_by("pk").values_list("pk", "status")) == rule_sets
     ready.q1.refresh_from_db()
     assert ready.q1.status == "confirmed"

@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from core.text import clean_text
 from members.models import Member
-from members.permissions import system_user
 from scoring import services
 from scoring.models import Declaration, PointsEntry
+from tests.rules_helpers import load_default_rules
 
 from .conftest import new_id_number
 
@@ -146,7 +146,7 @@ def test_editing_a_member_normalises_the_name_too(county):
 
 @pytest.fixture
 def rules_2026(county):
-    return services.ruleset_load_defaults(year=2026, by=system_user())
+    return load_default_rules(year=2026)
 
 
 def declare(county, **fields):

@@ -13,6 +13,7 @@ from evaluations.models import Appeal, Assessment, Notice, Objection
 from members.permissions import system_user
 from scoring import services as scoring
 from scoring.models import BranchMonth, Declaration, RuleItem, RuleSet
+from tests.rules_helpers import load_default_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ MODELS = [RuleSet, BranchMonth, Declaration, Assessment, Notice, Objection, Appe
 def objects(county):
     """One object of each stateful model, made by the services."""
     by = county.secretary_user
-    rule_set = scoring.ruleset_load_defaults(year=YEAR, by=system_user(), publish=False)
+    rule_set = load_default_rules(year=YEAR, publish=False)
     scoring.ruleset_publish(rule_set=rule_set, by=system_user())
     for month in (1, 2, 3):
         branch_month = scoring.month_get_or_open(branch=county.branch, year=YEAR, month=month)
@@ -36,7 +37,7 @@ def objects(county):
         branch=county.branch,
         year=YEAR,
         month=4,
-        item=RuleItem.objects.get(code="G02", branch__isnull=True),
+        item=RuleItem.objects.get(code="G02", branch__isnull=True, rule_set__county__name="岚县"),
         occurred_on=datetime.date(YEAR, 4, 3),
         description="义务劳动",
         by=by,

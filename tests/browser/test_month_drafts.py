@@ -7,9 +7,8 @@ import datetime
 
 import pytest
 
-from members.permissions import system_user
-from scoring import services
 from scoring.models import Declaration
+from tests.rules_helpers import load_default_rules
 
 from .conftest import PHONE
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 def test_a_declaration_typed_while_offline_comes_back_and_saves_once(open_page, county):
     today = datetime.date.today()
-    services.ruleset_load_defaults(year=today.year, by=system_user())
+    load_default_rules(year=today.year)
     page = open_page(county.secretary_user, viewport=PHONE)
     url = f"/branches/{county.branch.pk}/months/{today.year}/{today.month}/"
     page.goto(url)

@@ -9,10 +9,9 @@ import datetime
 
 import pytest
 
-from members.permissions import system_user
-from scoring import services
 from scoring.models import BranchMonth, Declaration, Meeting
 from tests.conftest import make_member
+from tests.rules_helpers import load_default_rules
 
 from .conftest import DESKTOP, PHONE
 
@@ -54,7 +53,7 @@ class Counter:
 
 @pytest.fixture
 def branch_of_forty(county):
-    services.ruleset_load_defaults(year=datetime.date.today().year, by=system_user())
+    load_default_rules(year=datetime.date.today().year)
     members = [county.member]
     for n in range(1, 40):  # n = 0 would be 王建国, already on the roll
         name = SURNAMES[n % len(SURNAMES)] + GIVEN[n % len(GIVEN)] + ("" if n < 20 else "二")

@@ -19,7 +19,7 @@ from members.idcard import make_id_number
 from members.models import Branch, County, Township
 from members.permissions import system_user
 from members.services import member_create
-from scoring.models import PointsEntry, RuleItem, RuleSet
+from scoring.models import PointsEntry, RuleItem
 from scoring.services import ruleset_load_defaults
 
 
@@ -44,8 +44,8 @@ class Command(BaseCommand):
     def _measure(self, n: int) -> None:
         by = system_user()
         year = datetime.date.today().year
-        rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year, by=by)
         county = County.objects.create(name=f"计时县{time.time_ns()}", position=999)
+        rule_set = ruleset_load_defaults(year=year, county=county, by=by)
         township = Township.objects.create(county=county, name="计时乡", position=1)
         branch = Branch.objects.create(township=township, name="计时村", position=1)
         birth = datetime.date(1970, 1, 1)

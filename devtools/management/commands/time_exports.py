@@ -33,7 +33,7 @@ from evaluations.export_views import county_results_export
 from evaluations.models import Assessment, AssessmentLine, Period
 from evaluations.services import rank_lines
 from members.models import Branch, Member, Official
-from scoring.models import RuleSet
+from scoring import versions
 from scoring.services import ruleset_load_defaults
 
 
@@ -81,14 +81,24 @@ class Command(BaseCommand):
 @transaction.atomic
 def fabricate_year(year: int, *, by) -> int:
     """An approved annual assessment with lines for every branch that has none for ``year``."""
-    rule_set = RuleSet.in_force(year) or ruleset_load_defaults(year=year, by=by)
-    scoring_rules = rule_set.scoring_rules()
     done = set(
         Assessment.objects.filter(year=year, period=Period.YEAR).values_list("branch_id", flat=True)
     )
-    branches = [branch for branch in Branch.objects.all() if branch.pk not in done]
+    branches = [
+        branch
+        for branch in Branch.objects.select_related("township__county")
+        if branch.pk not in done
+    ]
     if not branches:
         return 0
+    # Each county scores with its own rules (DOMAIN §3.8).
+    rule_sets = {}
+    for county in {branch.township.county for branch in branches}:
+        rule_sets[county.pk] = versions.in_force(year, county=county) or ruleset_load_defaults(
+            year=year, county=county, by=by
+        )
+    scoring_rules = {pk: rule_set.scoring_rules() for pk, rule_set in rule_sets.items()}
+    county_of = {branch.pk: branch.township.county_id for branch in branches}
     members = defaultdict(list)
     for member in Member.objects.filter(branch__in=branches).with_current_category():
         members[member.branch_id].append(member)
@@ -99,7 +109,7 @@ def fabricate_year(year: int, *, by) -> int:
             branch=branch,
             year=year,
             period=Period.YEAR,
-            rule_set=rule_set,
+            rule_set=rule_sets[branch.township.county_id],
             status=Assessment.Status.APPROVED,
             meeting_date=meeting,
             members_expected=max(len(members[branch.pk]), 1),
@@ -114,7 +124,7 @@ def fabricate_year(year: int, *, by) -> int:
     lines = []
     for assessment in assessments:
         branch_lines = [
-            annual_line(assessment, member, scoring_rules, rng)
+            annual_line(assessment, member, scoring_rules[county_of[assessment.branch_id]], rng)
             for member in members[assessment.branch_id]
         ]
         rank_lines(branch_lines, annual=True)
