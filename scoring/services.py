@@ -32,6 +32,7 @@ from members.permissions import (
     require_secretary,
 )
 from members.services import month_label
+from scoring import standings
 from scoring.models import (
     Attendance,
     BranchAdoption,
@@ -145,6 +146,8 @@ def ruleset_publish(*, rule_set: RuleSet, by) -> RuleSet:
         published_at=timezone.now(),
         published_by=by,
     )
+    # The months not opened yet are scored with the version in force: their base may change.
+    standings.year_changed(rule_set.year)
     return rule_set
 
 
@@ -526,6 +529,7 @@ def declaration_edit(
 
 
 @transaction.atomic
+@standings.batch()
 def declarations_approve_many(*, branch_month: BranchMonth, declaration_ids, by) -> int:
     """Approve several declarations at their claimed points. All or none."""
     require_points_clerk(by, branch_month.branch)
@@ -656,6 +660,7 @@ def _committee_entry(
 
 
 @transaction.atomic
+@standings.batch()
 def month_close(
     *, branch_month: BranchMonth, meeting_date: datetime.date, by, approve_waiting: bool = False
 ) -> BranchMonth:
@@ -772,6 +777,7 @@ def correction_record(
 
 
 @transaction.atomic
+@standings.batch()
 def activity_declare(
     *,
     branch: Branch,
@@ -830,6 +836,7 @@ def activity_declare(
 
 
 @transaction.atomic
+@standings.batch()
 def meeting_record(
     *,
     branch: Branch,
@@ -909,6 +916,7 @@ def meeting_record(
 
 
 @transaction.atomic
+@standings.batch()
 def declarations_import(*, branch: Branch, year: int, month: int, rows: list[dict], by) -> int:
     """A month's declarations from the filled Excel template: every row or none. ``rows`` hold
     the row number and the values of a declaration (member, item, description, points,
@@ -938,6 +946,7 @@ def declarations_import(*, branch: Branch, year: int, month: int, rows: list[dic
 
 
 @transaction.atomic
+@standings.batch()
 def declarations_approve_all(*, branch_month: BranchMonth, by) -> int:
     """Approve every entry waiting in the month at its declared (or fixed) points."""
     require_points_clerk(by, branch_month.branch)

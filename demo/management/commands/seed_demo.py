@@ -12,6 +12,7 @@ from demo.assessments import seed_assessments
 from demo.data import TOTAL_RURAL_MEMBERS
 from demo.year import seed_year_activity
 from members.models import Township
+from scoring import standings
 
 
 def _date(value: str) -> datetime.date:
@@ -85,6 +86,12 @@ class Command(BaseCommand):
             if first_county + options["counties"] - 1 > demo.MAX_COUNTIES:
                 raise CommandError("Too many demo counties in this database already.")
 
+        # Each member's stored standings are computed once, at the end, not at every step.
+        with standings.batch():
+            result, activity, assessed = self._build(options, first_county)
+        self._report(options, result, activity, assessed)
+
+    def _build(self, options, first_county):
         try:
             result = demo.seed_demo(
                 seed=options["seed"],
@@ -106,6 +113,10 @@ class Command(BaseCommand):
                 # Quarterly meetings, notices and archives; last year's annual results.
                 rng = random.Random(f"lanxian-assessments:{options['seed']}:{county.plan.county}")
                 assessed.append(seed_assessments(county, rng=rng, today=county.plan.today))
+        return result, activity, assessed
+
+    def _report(self, options, result, activity, assessed):
+        counties = result.counties
         numbers = ", ".join(str(c.plan.county) for c in counties)
         self.stdout.write(
             f"Built {len(counties)} demo {'county' if len(counties) == 1 else 'counties'} "
