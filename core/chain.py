@@ -128,6 +128,10 @@ def append_many(model: type[Chained], objs: Iterable[Chained], *, batch_size=100
     objs = list(objs)
     heads: dict[str, ChainHead] = {}
     for obj in objs:
+        # A row may point at an object saved a moment ago (a log row at its declaration, bulk
+        # inserted just before): bulk_create copies that object's new id into the foreign key
+        # only as it inserts, after this hash would have been taken without it. Copy it now.
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
         name = obj.chain_name()
         head = heads.get(name)
         if head is None:

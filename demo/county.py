@@ -57,6 +57,7 @@ from members.models import (
 )
 from members.names import pinyin_sort_key
 from members.services import format_card_number
+from scoring import standings
 
 __all__ = [
     "BATCH_SIZE",
@@ -440,6 +441,9 @@ def build_county(plan: CountyPlan) -> BuiltCounty:
         )
     RollPeriod.objects.bulk_create(periods, batch_size=BATCH_SIZE)
     CategoryChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
+    # Written in bulk, not through members.services: tell the stored standings, as it would.
+    if members:
+        standings.roster_changed([m.pk for m in members], min(p.start for p in periods))
     return BuiltCounty(
         plan=plan,
         county=county,

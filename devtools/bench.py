@@ -112,7 +112,7 @@ class Page:
     label: str
     who: str  # the username to log in as; "" = anonymous
     url: str | None  # None: not measurable in this database (see note)
-    kind: str  # baseline, home, branch, township, county, export, county_export, import
+    kind: str  # baseline, home, branch, township, county, export, county_export, import, floor
     note: str = ""
     compare: str = ""  # pages of one group must cost the same queries whatever the size
     # A POST: its form data, built afresh for each request; what it writes is rolled back, so
@@ -531,8 +531,12 @@ def pages(fx: Fixtures) -> list[Page]:
              compare="cards"),
         Page("township_dashboard", f"Township dashboard ({fx.township.name})", "township",
              township_dashboard, "township", dashboard_missing),
+        Page("township_floor", f"SQL floor: the township's ledger summed by branch, kind and "
+             f"month ({fx.township.name})", "", None, "floor"),
         Page("county_dashboard", "County dashboard", "county", county_dashboard,
              "county", dashboard_missing),
+        Page("county_floor", "SQL floor: the county's ledger summed by township, kind and month",
+             "", None, "floor"),
         Page("roster_export", f"Roster export .xlsx (big branch, {n_large} members)",
              BENCH_SECRETARY,
              reverse("roster_export", args=[large.pk]), "export"),
@@ -663,6 +667,24 @@ def _import_once(stream: io.BytesIO, rows: int) -> None:
         pass
 
 
+def _floor(fx: Fixtures, key: str) -> int:
+    """The bare SQL a dashboard cannot beat: its scope's ledger summed by group, kind and month
+    in one statement (what the figures are made of, with no roll, version or grade)."""
+    if key == "county_floor":
+        group, where, param = "b.township_id", "t.county_id = %s", fx.township.county_id
+    else:
+        group, where, param = "e.branch_id", "b.township_id = %s", fx.township.pk
+    sql = (
+        f"SELECT {group}, e.kind, e.month, SUM(e.points), COUNT(*) "
+        "FROM scoring_pointsentry e JOIN members_branch b ON b.id = e.branch_id "
+        "JOIN members_township t ON t.id = b.township_id "
+        f"WHERE {where} AND e.year = %s GROUP BY {group}, e.kind, e.month"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param, fx.year])
+        return len(cursor.fetchall())
+
+
 def measure(
     fx: Fixtures,
     *,
@@ -708,6 +730,11 @@ def measure(
                 repeat=import_repeat,
                 warmup=0,
                 budget=budget,
+            )
+            row.status = 200
+        elif page.kind == "floor":
+            times, _, row.queries = time_calls(
+                lambda key=page.key: _floor(fx, key), repeat=repeat, warmup=warmup, budget=budget
             )
             row.status = 200
         elif page.url is None:
@@ -1242,6 +1269,21 @@ def report(results: list[tuple[Target, dict]], info: dict, *, started, options: 
     else:
         out.append("**Every measured page meets its target.**")
     out.append("")
+    floors = []
+    for target, result in ok:
+        rows = {r["key"]: r for r in result["rows"]}
+        for page, floor in (
+            ("county_dashboard", "county_floor"),
+            ("township_dashboard", "township_floor"),
+        ):
+            a, b = rows.get(page, {}).get("median_ms"), rows.get(floor, {}).get("median_ms")
+            if a and b:
+                floors.append(f"{target.title}: `{page}` ×{a / b:.1f} its SQL floor")
+    if floors:
+        out.append("**Dashboards against the bare SQL over the same ledger (target ≤ ×3):**")
+        out.append("")
+        out.extend(f"- {line}" for line in floors)
+        out.append("")
     checks = _query_check(ok)
     if checks:
         out.append("**Query counts independent of size:**")

@@ -39,6 +39,15 @@ BULK_BATCH = 1000  # rows per INSERT in members_create_bulk
 # of the member's for a month after ``after`` (scoring registers one: entries and declarations).
 roll_end_checks: list[Callable[..., None]] = []
 
+# Called after every roll or category change, in its transaction, with the members and the first
+# month the change touches: scoring keeps its stored standings (scoring.standings) with the roll.
+roster_changed: list[Callable[[list[int], datetime.date], None]] = []
+
+
+def _roster_changed(member_ids: list[int], since: datetime.date) -> None:
+    for hook in roster_changed:
+        hook(member_ids, since)
+
 
 # --- Dates ------------------------------------------------------------------------------------
 
@@ -154,6 +163,7 @@ def member_create(
     CategoryChange.objects.create(
         member=member, category=category, effective_from=month, reason=reason, created_by=by
     )
+    _roster_changed([member.pk], month)
     return member
 
 
@@ -207,6 +217,7 @@ def members_create_bulk(
         ],
         batch_size=BULK_BATCH,
     )
+    _roster_changed([m.pk for m in members], month)
     return members
 
 
@@ -260,9 +271,11 @@ def category_change(
         )
     if member.category_in(month) == category:
         raise ValidationError({"category": "该党员在这个月已经是这一类别。"})
-    return CategoryChange.objects.create(
+    change = CategoryChange.objects.create(
         member=member, category=category, effective_from=month, reason=reason, created_by=by
     )
+    _roster_changed([member.pk], month)
+    return change
 
 
 def _close_open_period(*, member: Member, last_month: datetime.date, reason: str) -> RollPeriod:
@@ -308,13 +321,15 @@ def member_transfer(
     _close_open_period(member=member, last_month=date, reason=f"转出：{reason}")
     Member.objects.filter(pk=member.pk).update(branch=to_branch)
     member.branch = to_branch
-    return RollPeriod.objects.create(
+    period = RollPeriod.objects.create(
         member=member,
         branch=to_branch,
         start=first_new,
         start_reason=f"转入：{reason}",
         created_by=by,
     )
+    _roster_changed([member.pk], first_of_month(date))
+    return period
 
 
 @transaction.atomic
@@ -341,4 +356,5 @@ def member_leave(*, member: Member, by, status: str, date: datetime.date, reason
     if not updated:
         raise ValidationError("该党员的状态刚被他人修改，请刷新后重试。")
     member.status, member.status_date = status, date
+    _roster_changed([member.pk], first_of_month(date))
     return member

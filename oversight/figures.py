@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count, F, IntegerField, Q, Sum
+from django.db.models import F, IntegerField, Q, Sum
 from django.db.models.functions import Cast, Round
 
 from evaluations.models import Appraisal, Assessment, AssessmentLine
-from members.models import Branch, Member, RollPeriod
+from members.models import Branch, RollPeriod
 from oversight.scope import Scope, branches_in
-from scoring import engine, ledger, versions
-from scoring.models import PointsEntry
+from scoring import engine, versions
+from scoring.models import MonthStanding
 from scoring.periods import Period
 
 GRADES = engine.GRADES
@@ -146,55 +146,45 @@ def population(scope: Scope, year: int, month: int):
 
 def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]:
     """Every member on a roll in scope in the reference month, with the year so far, its
-    projection and the grade — from the engine's aggregate path (scoring.engine.standing), which
-    gives what a points card or an assessment gives for the same member and months.
+    projection and the grade — read from the stored standings (scoring.standings: the engine's
+    figures for each member and month, kept with the ledger), with the appraisal and the annual
+    version's cut-offs beside them (scoring.engine.year_figures), so that a member's figures here
+    are those of the points card and the assessment.
 
-    A fixed number of queries whatever the scope's size: the branches in scope, the members, their
-    roll periods and category changes, the months' versions and base scores, the versions in force,
-    ledger sums by member, appraisals, confirmed annual lines, the annual versions and their rules.
+    A fixed number of queries whatever the scope's size: the branches in scope, the standings of
+    the reference month with the members' names, appraisals, confirmed annual lines, the version
+    in force, the annual versions and their rules.
     """
     branches = {branch.pk: branch for branch in branches_in(scope)}
-    in_scope = set(branches)
-    ids = list(population(scope, year, ref_month).values_list("member_id", flat=True).distinct())
-    people = {
-        pk: (name, name_sort, card)
-        for pk, name, name_sort, card in Member.objects.filter(pk__in=ids).values_list(
-            "pk", "name", "name_sort", "card_number"
+    standings = MonthStanding.objects.filter(
+        year=year, month=ref_month, branch_id__in=list(branches)
+    )
+    rows = list(
+        standings.order_by().values_list(
+            "member_id",
+            "member__name",
+            "member__name_sort",
+            "member__card_number",
+            "branch_id",
+            "category",
+            "bonus",
+            "deductions",
+            "corrections",
+            "running",
+            "cleared",
+            "base_rest",
+            "grade_category",
+            "bonus_count",
+            "deduction_count",
+            "clearing_count",
         )
-    }
-    rolls = ledger.roll_branches(ids, year)
-    categories = ledger.categories_by_month(ids, year)
-    # branch → its county's version in force: one query for every county in scope.
-    in_force = versions.in_force_by_branch({b for by in rolls.values() for b in by.values()}, year)
-    bases = ledger.month_bases(rolls, categories, year, in_force=in_force)
-
-    # Ledger sums so far, one row per member: entries in any branch, for the points; those
-    # recorded in scope, for the counts of deductions and clearing items.
-    here = {"branch_id__in": sorted(in_scope)}
-    sums = {
-        row[0]: row[1:]
-        for row in PointsEntry.objects.filter(member_id__in=ids, year=year, month__lte=ref_month)
-        .order_by()
-        .values_list("member_id")
-        .annotate(
-            bonus=cents_sum(Q(kind=engine.BONUS)),
-            bonus_count=Count("pk", filter=Q(kind=engine.BONUS)),
-            deductions=cents_sum(Q(kind=engine.DEDUCTION)),
-            corrections=cents_sum(Q(kind=engine.CORRECTION)),
-            cleared=Count("pk", filter=Q(kind=engine.CLEARING)),
-            deduction_count=Count("pk", filter=Q(kind=engine.DEDUCTION, **here)),
-            deduction_sum=cents_sum(Q(kind=engine.DEDUCTION, **here)),
-            clearing_count=Count("pk", filter=Q(kind=engine.CLEARING, **here)),
-        )
-    }
+    )
+    # The members as a subquery: thousands of ids as parameters cost more than the query.
+    ids = standings.values("member_id")
     appraisals = dict(
         Appraisal.objects.filter(member_id__in=ids, year=year).values_list("member_id", "score")
     )
-    counted = {
-        pk: by_month[ref_month]
-        for pk, by_month in rolls.items()
-        if by_month.get(ref_month) in in_scope and pk in people
-    }
+    counted = {row[0]: row[4] for row in rows}
     confirmed: dict[int, tuple] = {}
     for member_id, branch_id, total, grade, cleared in AssessmentLine.objects.filter(
         member_id__in=ids,
@@ -205,52 +195,43 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
         # Each period's line belongs to one branch (evaluations.services.members_in_period).
         if member_id not in confirmed or counted.get(member_id) == branch_id:
             confirmed[member_id] = (total, grade, cleared)
-    annual = versions.annual_versions(set(counted.values()), year, in_force=in_force)
+    annual = versions.annual_versions(set(counted.values()), year)
     rules = {pk: versions.scoring_rules(pk) for pk in set(annual.values())}
 
-    nothing = (0, 0, 0, 0, 0, 0, 0, 0)
     year_complete = ref_month == 12
     result = []
-    for member_id, branch_id in counted.items():
-        name, name_sort, card = people[member_id]
-        (
-            bonus,
-            bonus_count,
-            deductions,
-            corrections,
-            clearings,
-            deduction_count,
-            deduction_sum,
-            clearing_count,
-        ) = sums.get(member_id, nothing)
-        held = {m: c for m, c in categories.get(member_id, {}).items() if m in bases[member_id]}
-        months = {
-            m: engine.MonthUnits(base=engine.base_units(base))
-            for m, base in bases[member_id].items()
-        }
-        # The entries so far, summed by the database, go into the reference month: the fold only
-        # adds the months up, and every entry so far is in a month up to it.
-        base = months.get(ref_month, engine.MonthUnits()).base
-        months[ref_month] = engine.MonthUnits(
-            base=base,
-            bonus=12 * (bonus or 0),
-            deductions=12 * (deductions or 0),
-            corrections=12 * (corrections or 0),
-            cleared=clearings > 0,
-        )
-        standing = engine.standing(
+    for (
+        member_id,
+        name,
+        name_sort,
+        card,
+        branch_id,
+        category,
+        bonus,
+        deductions,
+        corrections,
+        running,
+        cleared,
+        base_rest,
+        grade_category,
+        bonus_count,
+        deduction_count,
+        clearing_count,
+    ) in rows:
+        appraisal = appraisals.get(member_id)
+        year_figures = engine.year_figures(
             rules[annual[branch_id]],
-            months,
-            held,
-            upto=ref_month,
-            appraisal=appraisals.get(member_id),
+            running=running,
+            later=base_rest,
+            cleared=cleared,
+            appraisal=appraisal,
+            grade_category=grade_category or None,
         )
-        grade = standing.grade or ""
-        total = standing.total if year_complete else standing.running
-        cleared = standing.cleared
+        grade = year_figures.grade or ""
+        total_c = _units_to_cents(year_figures.total if year_complete else running)
         line = confirmed.get(member_id)
         if line is not None:
-            total, grade, cleared = _decimal(line[0]), line[1], line[2]
+            total_c, grade, cleared = _cents(_decimal(line[0])), line[1], line[2]
         result.append(
             MemberPoints(
                 pk=member_id,
@@ -259,25 +240,30 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
                 card_number=card,
                 branch_id=branch_id,
                 branch=branches[branch_id],
-                category=categories.get(member_id, {}).get(ref_month),
-                total_c=_cents(total),
-                running_c=_cents(standing.running),
-                projected_c=_cents(standing.projected),
-                bonus_c=bonus or 0,
-                deductions_c=deductions or 0,
-                corrections_c=corrections or 0,
-                appraisal=appraisals.get(member_id),
+                category=category or None,
+                total_c=total_c,
+                running_c=_units_to_cents(running),
+                projected_c=_units_to_cents(year_figures.projected),
+                # Entries have two decimals: a sum of them is a whole number of cents.
+                bonus_c=bonus // CENT_UNITS,
+                deductions_c=deductions // CENT_UNITS,
+                corrections_c=corrections // CENT_UNITS,
+                appraisal=appraisal,
                 cleared=cleared,
                 grade=grade,
                 grade_confirmed=line is not None,
                 bonus_count=bonus_count,
                 deduction_count=deduction_count,
-                deduction_sum_c=deduction_sum or 0,
+                deduction_sum_c=deductions // CENT_UNITS,
                 clearing_count=clearing_count,
             )
         )
     result.sort(key=lambda m: (m.name_sort, m.pk))
     return result
+
+
+CENT_UNITS = engine.UNITS_PER_POINT // 100
+_units_to_cents = engine.units_to_cents
 
 
 # --- Groups of members: a branch, a category, a township ---------------------------------------

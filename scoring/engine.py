@@ -54,6 +54,7 @@ __all__ = [
     "PeriodResult",
     "ScoringRules",
     "Standing",
+    "YearFigures",
     "YearResult",
     "appraisal_from_ballots",
     "base_share",
@@ -72,7 +73,9 @@ __all__ = [
     "running_totals",
     "standing",
     "to_units",
+    "units_to_cents",
     "validate_appraisal_score",
+    "year_figures",
     "year_result",
 ]
 
@@ -500,16 +503,25 @@ def year_result(rules: ScoringRules, member: MemberYear) -> YearResult:
 
 def grade_for(rules: ScoringRules, category: str, total: Decimal, cleared: bool) -> str:
     """The grade for an annual total (compared after rounding to 2 places)."""
+    shown = _exact(round_points(total, 2)) * 100
+    return _grade_of_cents(rules, category, shown.numerator, cleared)
+
+
+def _grade_of_cents(rules: ScoringRules, category: str, cents: int, cleared: bool) -> str:
     _check_category(category)
     if cleared:
         return UNQUALIFIED
-    shown = _exact(round_points(total, 2))
-    excellent_min, qualified_min, basic_min = (_exact(c) for c in rules.cutoffs[category])
-    if shown >= excellent_min:
+    # The cut-offs in cents, exactly, worked out once per rule set (a dashboard grades thousands).
+    cutoffs = rules.__dict__.get("_cutoff_cents")
+    if cutoffs is None:
+        cutoffs = {k: tuple(_exact(c) * 100 for c in cuts) for k, cuts in rules.cutoffs.items()}
+        object.__setattr__(rules, "_cutoff_cents", cutoffs)
+    excellent_min, qualified_min, basic_min = cutoffs[category]
+    if cents >= excellent_min:
         return EXCELLENT
-    if shown >= qualified_min:
+    if cents >= qualified_min:
         return QUALIFIED
-    if shown >= basic_min:
+    if cents >= basic_min:
         return BASIC
     return UNQUALIFIED
 
@@ -591,6 +603,17 @@ def from_units(units: int, places: int = 2) -> Decimal:
     return _round_half_up(Fraction(units, UNITS_PER_POINT), places)
 
 
+_CENT = UNITS_PER_POINT // 100
+
+
+def units_to_cents(units: int) -> int:
+    """Units → whole cents, rounded half away from zero as every shown figure (from_units)."""
+    cents, rest = divmod(abs(units), _CENT)
+    if 2 * rest >= _CENT:
+        cents += 1
+    return cents if units >= 0 else -cents
+
+
 def base_units(annual_base: Decimal) -> int:
     """One month's base share of an annual base score, in units (base / 12)."""
     return to_units(annual_base) // 12
@@ -651,6 +674,38 @@ class Standing:
     grade: str | None
 
 
+@dataclass(frozen=True)
+class YearFigures:
+    total: int  # units: the running total plus the appraisal, floored at 0; 0 if cleared
+    projected: int  # units: 预计年度积分 — as ``total`` with what the later months add
+    grade: str | None  # the grade of ``projected`` (None without a category to grade in)
+
+
+def year_figures(
+    rules: ScoringRules,
+    *,
+    running: int,
+    later: int = 0,
+    cleared: bool = False,
+    cleared_later: bool = False,
+    appraisal: Decimal | None = None,
+    grade_category: str | None,
+) -> YearFigures:
+    """The year's total, projection and grade from a running total in units (months so far),
+    what the later months add (units) and the appraisal: the rule the points card's year and the
+    stored standings (scoring.standings, oversight.figures) share."""
+    appraisal_units = 0 if appraisal is None else to_units(appraisal)
+    total = 0 if cleared else max(0, running + appraisal_units)
+    cleared_year = cleared or cleared_later
+    projected = 0 if cleared_year else max(0, running + later + appraisal_units)
+    grade = (
+        None
+        if grade_category is None
+        else _grade_of_cents(rules, grade_category, units_to_cents(projected), cleared_year)
+    )
+    return YearFigures(total=total, projected=projected, grade=grade)
+
+
 def standing(
     rules: ScoringRules,
     months: Mapping[int, MonthUnits],
@@ -664,20 +719,21 @@ def standing(
     missing is a month with nothing in it."""
     _check_month(upto)
     so_far = [months[m] for m in range(1, upto + 1) if m in months]
-    year = list(months.values())
-    appraisal_units = 0 if appraisal is None else to_units(appraisal)
+    later = [months[m] for m in months if m > upto]
     cleared = any(m.cleared for m in so_far)
     running = sum(m.total for m in so_far)
-    projected = sum(m.total for m in year)
-    total = 0 if cleared else max(0, running + appraisal_units)
-    projected_total = 0 if any(m.cleared for m in year) else max(0, projected + appraisal_units)
     grade_category = categories[max(categories)] if categories else None
-    projected_shown = from_units(projected_total)
-    grade = (
-        None
-        if grade_category is None
-        else grade_for(rules, grade_category, projected_shown, any(m.cleared for m in year))
+    figures = year_figures(
+        rules,
+        running=running,
+        later=sum(m.total for m in later),
+        cleared=cleared,
+        cleared_later=any(m.cleared for m in later),
+        appraisal=appraisal,
+        grade_category=grade_category,
     )
+    total, projected_total, grade = figures.total, figures.projected, figures.grade
+    projected_shown = from_units(projected_total)
     return Standing(
         upto=upto,
         base=from_units(sum(m.base for m in so_far)),

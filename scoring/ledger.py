@@ -135,6 +135,19 @@ def member_years(
     given) the appraisal score. Six queries at most (five if ``in_force`` — branch → the version
     in force in its county — covers the branches of the months not opened yet)."""
     member_ids = list(member_ids)
+    return year_inputs(member_ids, year, appraisals=appraisals, in_force=in_force)[2]
+
+
+def year_inputs(
+    member_ids: Iterable[int],
+    year: int,
+    *,
+    appraisals: dict[int, object] | None = None,
+    in_force=versions.UNKNOWN,
+) -> tuple[dict[int, dict[int, int]], dict[int, dict[int, str]], dict[int, engine.MemberYear]]:
+    """:func:`member_years` with what it is built from: each member's roll branch and category
+    by month (also the months no version scores yet)."""
+    member_ids = list(member_ids)
     rolls = roll_branches(member_ids, year)
     categories = categories_by_month(member_ids, year)
     entries = entries_for(member_ids, year)
@@ -153,4 +166,4 @@ def member_years(
             appraisal=appraisals.get(member_id),
             bases={m: member_bases[m] for m in months},
         )
-    return result
+    return rolls, categories, result

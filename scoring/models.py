@@ -525,6 +525,19 @@ class LedgerQuerySet(AppendOnlyQuerySet, ScopedQuerySet):
     township_path = "branch__township"
     branch_path = "branch"
 
+    def bulk_create(self, objs, batch_size=None, **kwargs):
+        objs = super().bulk_create(objs, batch_size=batch_size, **kwargs)
+        _standings().entries_added(objs)
+        return objs
+
+
+def _standings():
+    # Every ledger insert rewrites the member's stored standing in the same transaction; the
+    # standings module reads this one, hence the late import.
+    from scoring import standings
+
+    return standings
+
 
 class PointsEntry(Chained):
     """One line of the points ledger. Inserted once; never updated, never deleted; chained with a
@@ -621,6 +634,12 @@ class PointsEntry(Chained):
     def chain_scope(self) -> str:
         return str(self.branch_id)
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            _standings().entries_added([self])
+
     def as_rule_entry(self) -> engine.Entry:
         return engine.Entry(month=self.month, kind=self.kind, points=self.points)
 
@@ -716,3 +735,56 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.meeting} {self.member} {self.get_status_display()}"
+
+
+class MonthStanding(models.Model):
+    """A member's year through one month, as the engine computes it from the ledger and the roll
+    (scoring.standings keeps these rows): the stored standings the dashboards, rankings and
+    honour rolls add up in SQL instead of folding every member's ledger on each request.
+
+    Derived data, not history: the rows are rewritten (never edited by hand) in the transaction
+    of every ledger entry, roll or category change and rule-set publication, and
+    ``manage.py rebuild_standings`` recomputes them from the ledger and says whether they agreed.
+    Amounts are integer *units* of 1/1200 point (scoring.engine.UNITS_PER_POINT): a monthly base
+    share base/12 is exact there, which no two-decimal column could hold.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    # The branch whose roll holds the member this month and the category held (null: not on a roll).
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, related_name="+")
+    category = models.CharField(max_length=1, choices=Category.choices, blank=True)
+    # Months 1..month added up ("so far"), in units.
+    base = models.BigIntegerField(default=0)
+    bonus = models.BigIntegerField(default=0)
+    deductions = models.BigIntegerField(default=0)
+    corrections = models.BigIntegerField(default=0)
+    running = models.BigIntegerField(default=0)  # 本年累计: the four above added up
+    cleared = models.BooleanField(default=False)  # a clearing item so far
+    # What the projection (预计年度积分) adds: the base shares of the months after this one.
+    base_rest = models.BigIntegerField(default=0)
+    # The category the year is graded in: held in the last month on a roll this year.
+    grade_category = models.CharField(max_length=1, choices=Category.choices, blank=True)
+    bonus_count = models.PositiveIntegerField(default=0)
+    deduction_count = models.PositiveIntegerField(default=0)
+    clearing_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "积分汇总（按月）"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "year", "month"], name="standing_one_per_member_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="standing_month_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(running=F("base") + F("bonus") + F("deductions") + F("corrections")),
+                name="standing_running_is_the_sum",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "month", "branch"])]
+
+    def __str__(self):
+        return f"{self.member_id} {self.year}-{self.month:02d} {self.running}"

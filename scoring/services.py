@@ -33,7 +33,7 @@ from members.permissions import (
     require_secretary,
 )
 from members.services import month_label
-from scoring import versions
+from scoring import standings, versions
 from scoring.models import (
     Attendance,
     BranchAdoption,
@@ -150,6 +150,10 @@ def ruleset_publish(*, rule_set: RuleSet, by) -> RuleSet:
         published_at=timezone.now(),
         published_by=by,
     )
+    # The county's months not opened yet are scored with the version in force: their base may
+    # change. (A template scores nobody until a county copies it.)
+    if rule_set.county_id is not None:
+        standings.year_changed(rule_set.year, rule_set.county_id)
     return rule_set
 
 
@@ -576,6 +580,7 @@ def declaration_edit(
 
 
 @transaction.atomic
+@standings.batch()
 def declarations_approve_many(*, branch_month: BranchMonth, declaration_ids, by) -> int:
     """Approve several declarations at their claimed points. All or none."""
     require_points_clerk(by, branch_month.branch)
@@ -706,6 +711,7 @@ def _committee_entry(
 
 
 @transaction.atomic
+@standings.batch()
 def month_close(
     *, branch_month: BranchMonth, meeting_date: datetime.date, by, approve_waiting: bool = False
 ) -> BranchMonth:
@@ -822,6 +828,7 @@ def correction_record(
 
 
 @transaction.atomic
+@standings.batch()
 def activity_declare(
     *,
     branch: Branch,
@@ -880,6 +887,7 @@ def activity_declare(
 
 
 @transaction.atomic
+@standings.batch()
 def meeting_record(
     *,
     branch: Branch,
@@ -959,6 +967,7 @@ def meeting_record(
 
 
 @transaction.atomic
+@standings.batch()
 def declarations_import(*, branch: Branch, year: int, month: int, rows: list[dict], by) -> int:
     """A month's declarations from the filled Excel template: every row or none. ``rows`` hold
     the row number and the values of a declaration (member, item, description, points,
@@ -988,6 +997,7 @@ def declarations_import(*, branch: Branch, year: int, month: int, rows: list[dic
 
 
 @transaction.atomic
+@standings.batch()
 def declarations_approve_all(*, branch_month: BranchMonth, by) -> int:
     """Approve every entry waiting in the month at its declared (or fixed) points."""
     require_points_clerk(by, branch_month.branch)

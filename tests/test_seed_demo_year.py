@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
+from core import chain
 from demo import county as demo
 from demo.assessments import seed_assessments
 from demo.year import fallback_user, plan_year_activity, seed_year_activity
@@ -40,7 +41,7 @@ from evaluations.models import (
 )
 from members.models import Branch, County, Member, Official, RollPeriod, Township
 from oversight.todo import township_tasks
-from scoring import engine, ledger, services, versions
+from scoring import engine, ledger, services, standings, versions
 from scoring.models import (
     BranchMonth,
     BranchMonthLog,
@@ -748,3 +749,14 @@ def test_the_command_seeds_the_assessments_unless_told_not_to(year):
     )  # fmt: skip
     assert "Assessments" not in out.getvalue()
     assert not Assessment.objects.filter(branch__township__name__endswith="（3）").exists()
+
+
+def test_every_chain_the_demo_wrote_verifies_and_its_standings_are_the_ledgers(year):
+    # The demo writes in bulk, with rows pointing at rows inserted a moment before (a log at
+    # its declaration, an entry at its declaration): the chains must hold all the same.
+    checked, broken = chain.verify()
+    assert checked > 0
+    assert broken == []
+    computed, differing, extra = standings.rebuild(YEAR, write=False)
+    assert computed > 0
+    assert (differing, extra) == (0, 0)

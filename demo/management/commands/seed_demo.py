@@ -14,6 +14,7 @@ from demo.posts import DEMO_PIN, seed_posts
 from demo.rewards import seed_rewards
 from demo.year import seed_year_activity
 from members.models import Township
+from scoring import standings
 
 
 def _date(value: str) -> datetime.date:
@@ -87,35 +88,39 @@ class Command(BaseCommand):
             if first_county + options["counties"] - 1 > demo.MAX_COUNTIES:
                 raise CommandError("Too many demo counties in this database already.")
 
-        try:
-            result = demo.seed_demo(
-                seed=options["seed"],
-                counties=options["counties"],
-                first_county=first_county,
-                today=options["today"],
-                rural_members=options["rural_members"],
-            )
-        except ValueError as error:
-            raise CommandError(str(error)) from error
+        # Each member's stored standings are computed once, at the end, not at every step.
+        with standings.batch():
+            try:
+                result = demo.seed_demo(
+                    seed=options["seed"],
+                    counties=options["counties"],
+                    first_county=first_county,
+                    today=options["today"],
+                    rural_members=options["rural_members"],
+                )
+            except ValueError as error:
+                raise CommandError(str(error)) from error
 
-        counties = result.counties
-        activity = []
-        assessed = []
-        posted = []
-        rewarded = []
-        if not options["no_activity"]:
-            for county in counties:
-                rng = random.Random(f"lanxian-activity:{options['seed']}:{county.plan.county}")
-                activity.append(seed_year_activity(county, rng=rng, today=county.plan.today))
-                # Quarterly meetings, notices and archives; last year's annual results.
-                rng = random.Random(f"lanxian-assessments:{options['seed']}:{county.plan.county}")
-                assessed.append(seed_assessments(county, rng=rng, today=county.plan.today))
-                # Posts, pledges, ratings, PINs, own declarations, migrants' report-in.
-                rng = random.Random(f"lanxian-posts:{options['seed']}:{county.plan.county}")
-                posted.append(seed_posts(county, rng=rng, today=county.plan.today))
-                # Village shops, balances credited from the approvals, red funds (demo.rewards).
-                rng = random.Random(f"lanxian-rewards:{options['seed']}:{county.plan.county}")
-                rewarded.append(seed_rewards(county, rng=rng, today=county.plan.today))
+            counties = result.counties
+            activity = []
+            assessed = []
+            posted = []
+            rewarded = []
+            if not options["no_activity"]:
+                for county in counties:
+                    rng = random.Random(f"lanxian-activity:{options['seed']}:{county.plan.county}")
+                    activity.append(seed_year_activity(county, rng=rng, today=county.plan.today))
+                    # Quarterly meetings, notices and archives; last year's annual results.
+                    rng = random.Random(
+                        f"lanxian-assessments:{options['seed']}:{county.plan.county}"
+                    )
+                    assessed.append(seed_assessments(county, rng=rng, today=county.plan.today))
+                    # Posts, pledges, ratings, PINs, own declarations, migrants' report-in.
+                    rng = random.Random(f"lanxian-posts:{options['seed']}:{county.plan.county}")
+                    posted.append(seed_posts(county, rng=rng, today=county.plan.today))
+                    # Village shops, balances credited from the approvals, red funds (demo.rewards).
+                    rng = random.Random(f"lanxian-rewards:{options['seed']}:{county.plan.county}")
+                    rewarded.append(seed_rewards(county, rng=rng, today=county.plan.today))
         numbers = ", ".join(str(c.plan.county) for c in counties)
         self.stdout.write(
             f"Built {len(counties)} demo {'county' if len(counties) == 1 else 'counties'} "
