@@ -196,7 +196,7 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
         if member_id not in confirmed or counted.get(member_id) == branch_id:
             confirmed[member_id] = (total, grade, cleared)
     annual = versions.annual_versions(set(counted.values()), year)
-    rules = {pk: versions.scoring_rules(pk) for pk in set(annual.values())}
+    rules = versions.scoring_rules_of(annual.values())
 
     year_complete = ref_month == 12
     result = []

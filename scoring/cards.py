@@ -127,7 +127,7 @@ def cards_for(members, year: int, *, today: datetime.date, in_force: dict, qr=No
     members = list(members)
     years = ledger.member_years([m.pk for m in members], year, in_force=in_force)
     annual = versions.annual_versions({m.branch_id for m in members}, year, in_force=in_force)
-    rules = {pk: versions.scoring_rules(pk) for pk in set(annual.values())}
+    rules = versions.scoring_rules_of(annual.values())
     return [
         build_card(
             rules[annual[member.branch_id]],

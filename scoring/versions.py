@@ -110,6 +110,16 @@ def annual_versions(
     return {branch_id: fixed.get(branch_id, default.get(branch_id)) for branch_id in branch_ids}
 
 
+def scoring_rules_of(rule_set_ids: Iterable[int | None]) -> dict[int | None, engine.ScoringRules]:
+    """:func:`scoring_rules` of several versions (one per county, say) in two queries."""
+    wanted = set(rule_set_ids)
+    found = RuleSet.objects.prefetch_related("category_rules").in_bulk(wanted - {None})
+    result = {pk: rule_set.scoring_rules() for pk, rule_set in found.items()}
+    if None in wanted:
+        result[None] = engine.default_rules()
+    return result
+
+
 def scoring_rules(rule_set_id: int | None) -> engine.ScoringRules:
     """The engine's rules of a version (two queries), or the county defaults without one."""
     if rule_set_id is None:

@@ -33,6 +33,7 @@ def add_county(city, name, position, *, members=1):
     county = County.objects.create(name=name, position=position, city=city)
     township = Township.objects.create(county=county, name=f"{name}城关镇")
     branch = Branch.objects.create(township=township, name=f"{name}一村")
+    scoring.ruleset_load_defaults(year=YEAR, county=county, by=system_user())  # its own rules
     for n in range(members):
         person = make_member(branch, f"{name}党员{n}")
         bonus(person, branch, 4)
