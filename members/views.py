@@ -10,10 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from core import verification
-from core.web import apply_validation_error
+from core.web import apply_validation_error, methods, scoped
 from members import services
 from members.card_links import card_link_panel
 from members.forms import (
@@ -36,6 +35,7 @@ from members.scope import (
 ACTIVE = Q(members__status=Member.Status.ACTIVE)
 
 
+@methods("GET")
 def county(request):
     official = require_role(request, Official.Role.COUNTY)
     townships = list(
@@ -70,8 +70,8 @@ def county(request):
     return render(request, "members/county.html", context)
 
 
-def township(request, pk):
-    township = get_township(request, pk)
+@scoped(get_township, "GET")
+def township(request, township):
     # Members on a roll this month: the count the township dashboard shows too.
     periods = RollPeriod.objects.covering(timezone.localdate())
     branches = township.branches.annotate(
@@ -98,8 +98,8 @@ def township(request, pk):
     )
 
 
-def branch(request, pk):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET")
+def branch(request, branch):
     show = request.GET.get("show", "active")
     members = branch.members.with_current_category()
     if show != "all":
@@ -124,8 +124,8 @@ def branch(request, pk):
     )
 
 
-def member_detail(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET")
+def member_detail(request, member):
     official = official_of(request)
     return render(
         request,
@@ -144,9 +144,8 @@ def member_detail(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_create(request, pk):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET", "POST")
+def member_create(request, branch):
     official = require_roster_manager(request, branch)
     form = MemberCreateForm(request.POST or None, branch=branch, viewer=official)
     if request.method == "POST" and form.is_valid():
@@ -174,9 +173,8 @@ def member_create(request, pk):
     return render(request, "members/member_form.html", {"form": form, "branch": branch})
 
 
-@require_http_methods(["GET", "POST"])
-def member_edit(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_edit(request, member):
     official = require_roster_manager(request, member.branch)
     form = MemberForm(request.POST or None, instance=member, branch=member.branch, viewer=official)
     if request.method == "POST" and form.is_valid():
@@ -195,9 +193,8 @@ def member_edit(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_category(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_category(request, member):
     require_roster_manager(request, member.branch)
     form = CategoryChangeForm(
         request.POST or None, initial={"effective_from": timezone.localdate().replace(day=1)}
@@ -217,9 +214,8 @@ def member_category(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_transfer(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_transfer(request, member):
     require_roster_manager(request, member.branch)
     # A secretary may send a member to any branch in the county: receiving branches are not
     # "visible" to them, but the list of the county's branch names is not confidential. Leaving
@@ -249,9 +245,8 @@ def member_transfer(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_leave(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_leave(request, member):
     require_roster_manager(request, member.branch)
     if member.status != Member.Status.ACTIVE:
         messages.info(request, f"{member.name}已不在册。")
