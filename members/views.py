@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from core import verification
-from core.web import apply_validation_error, methods, scoped
+from core.web import apply_validation_error, scoped
 from members import services
 from members.card_links import card_link_panel
 from members.forms import (
@@ -22,22 +22,21 @@ from members.forms import (
     MemberForm,
     TransferForm,
 )
-from members.models import Branch, Member, Official, RollPeriod, Township
+from members.models import Branch, Member, RollPeriod, Township
 from members.scope import (
     get_branch,
+    get_county,
     get_member,
     get_township,
     official_of,
-    require_role,
     require_roster_manager,
 )
 
 ACTIVE = Q(members__status=Member.Status.ACTIVE)
 
 
-@methods("GET")
-def county(request):
-    official = require_role(request, Official.Role.COUNTY)
+@scoped(get_county, "GET")  # county admins only; everyone else 404, whatever the method
+def county(request, county):
     townships = list(
         Township.objects.visible_to(request.user).annotate(
             branch_count=Count("branches", distinct=True)
@@ -46,7 +45,7 @@ def county(request):
     # Members on a roll this month: the count the county dashboard shows too.
     on_roll = dict(
         RollPeriod.objects.covering(timezone.localdate())
-        .filter(branch__township__county=official.county)
+        .filter(branch__township__county=county)
         .values_list("branch__township")
         .annotate(n=Count("member", distinct=True))
         .order_by()
@@ -60,7 +59,7 @@ def county(request):
     }
     check = verification.last_check()
     context = {
-        "county": official.county,
+        "county": county,
         "townships": townships,
         "totals": totals,
         "current_year": timezone.localdate().year,
