@@ -24,6 +24,25 @@ class ChainHead(models.Model):
         return f"{self.chain} #{self.seq}"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses the bulk ways of changing rows: the manager of every ``Chained`` model."""
+
+    def update(self, **kwargs):
+        raise TypeError(self.model.immutable_message)
+
+    def delete(self):
+        raise TypeError(self.model.immutable_message)
+
+    def bulk_create(self, objs, batch_size=None, **kwargs):
+        """Bulk inserts are chained like single ones (imports and the demo write thousands)."""
+        if kwargs:
+            raise TypeError("追加记录的批量写入不支持冲突处理选项。")
+        from core.chain import append_many
+
+        with transaction.atomic(using=self.db):
+            return append_many(self.model, objs, batch_size=batch_size or 1000)
+
+
 class Chained(models.Model):
     """Abstract base of an append-only, hash-chained table.
 
@@ -41,6 +60,9 @@ class Chained(models.Model):
     # The fields the keyed hash covers (core.chain.payload): a fixed list per table, so that a
     # column added later never changes an old row's hash.
     HASHED: tuple[str, ...] = ()
+
+    # Inherited by every subclass (a subclass with its own queryset derives it from this one).
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -71,25 +93,6 @@ class Chained(models.Model):
 
     def chain_name(self) -> str:
         return f"{self._meta.label_lower}:{self.chain_scope()}"
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Refuses the bulk ways of changing rows; pair with a ``Chained`` model."""
-
-    def update(self, **kwargs):
-        raise TypeError(self.model.immutable_message)
-
-    def delete(self):
-        raise TypeError(self.model.immutable_message)
-
-    def bulk_create(self, objs, batch_size=None, **kwargs):
-        """Bulk inserts are chained like single ones (imports and the demo write thousands)."""
-        if kwargs:
-            raise TypeError("追加记录的批量写入不支持冲突处理选项。")
-        from core.chain import append_many
-
-        with transaction.atomic(using=self.db):
-            return append_many(self.model, objs, batch_size=batch_size or 1000)
 
 
 class LedgerCheck(models.Model):

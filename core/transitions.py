@@ -21,7 +21,9 @@ there first, and says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
@@ -31,7 +33,17 @@ from django.utils import timezone
 
 from core.models import Chained
 
-__all__ = ["Move", "StatusLog", "TransitionRefused", "Workflow", "record_created", "transition"]
+__all__ = [
+    "Move",
+    "StatusLog",
+    "Step",
+    "TransitionRefused",
+    "Workflow",
+    "record_created",
+    "record_created_many",
+    "transition",
+    "transition_many",
+]
 
 
 class TransitionRefused(ValidationError):
@@ -114,6 +126,16 @@ def _status_label(model, value) -> str:
     return dict(model._meta.get_field("status").choices).get(value, value)
 
 
+def _refused(model, move: Move, current) -> TransitionRefused:
+    label = _status_label(model, current)
+    message = (
+        move.refused.format(current=label)
+        if move.refused
+        else (f"当前状态为“{label}”，不能{move.label}（可能刚被他人处理，请刷新页面后再看）。")
+    )
+    return TransitionRefused(message, code="transition")
+
+
 @transaction.atomic
 def transition(obj, action: str, *, by, reason: str = "", log_fields=None, **fields) -> StatusLog:
     """Move ``obj`` by ``action`` of its model's workflow, setting ``fields`` in the same UPDATE;
@@ -128,13 +150,7 @@ def transition(obj, action: str, *, by, reason: str = "", log_fields=None, **fie
             break
     else:
         current = manager.filter(pk=obj.pk).values_list("status", flat=True).first()
-        label = _status_label(model, current)
-        message = (
-            move.refused.format(current=label)
-            if move.refused
-            else (f"当前状态为“{label}”，不能{move.label}（可能刚被他人处理，请刷新页面后再看）。")
-        )
-        raise TransitionRefused(message, code="transition")
+        raise _refused(model, move, current)
     log_model = workflow.log_model
     log = log_model(
         **{log_model.SUBJECT: obj},
@@ -164,3 +180,82 @@ def record_created(obj, *, by, reason: str = "", log_fields=None) -> StatusLog:
     )
     log.save()
     return log
+
+
+# --- Many at once ------------------------------------------------------------------------------
+# A committee approves a month's forty declarations with one click, and the demo writes a
+# county's year: the same moves and log rows as above, with one UPDATE per status and one bulk
+# insert of the log rows (chained like single ones, core.chain.append_many) instead of a
+# round trip per object.
+
+# Objects per UPDATE … WHERE pk IN (…): under SQLite's limit on query parameters.
+BATCH = 900
+
+
+@dataclass
+class Step:
+    """One object's part in a batch: who moved it, why, when (default: now), and the log row's
+    own fields (a declaration's points)."""
+
+    obj: models.Model
+    by: object
+    reason: str = ""
+    at: datetime.datetime | None = None
+    log_fields: dict = field(default_factory=dict)
+
+
+def _log_rows(log_model, steps: Sequence[Step], action: str, sources: dict, target=None) -> list:
+    rows = []
+    for step in steps:
+        when = {"at": step.at} if step.at is not None else {}
+        rows.append(
+            log_model(
+                **{log_model.SUBJECT: step.obj},
+                from_status=sources.get(step.obj.pk, ""),
+                to_status=target or step.obj.status,
+                action=action,
+                reason=step.reason,
+                by=step.by,
+                **when,
+                **step.log_fields,
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def transition_many(model, action: str, steps: Sequence[Step], **fields) -> list[StatusLog]:
+    """``transition()`` for many objects of ``model`` that take the same move with the same
+    ``fields``: all move or none (TransitionRefused, naming the first one's status, when any is
+    not in a status the move starts from, or someone else moved it meanwhile). The objects in
+    ``steps`` get their new status and ``fields`` in memory too."""
+    if not steps:
+        return []
+    move = model.workflow.moves[action]
+    manager = model._base_manager
+    sources: dict = {}
+    for start in range(0, len(steps), BATCH):
+        pks = [step.obj.pk for step in steps[start : start + BATCH]]
+        current = dict(manager.filter(pk__in=pks).values_list("pk", "status"))
+        for pk in pks:
+            if current.get(pk) not in move.sources:
+                raise _refused(model, move, current.get(pk))
+        for source in move.sources:
+            group = [pk for pk in pks if current[pk] == source]
+            if group and manager.filter(pk__in=group, status=source).update(
+                status=move.target, **fields
+            ) != len(group):
+                raise _refused(model, move, source)
+        sources.update(current)
+    for step in steps:
+        step.obj.status = move.target
+        for name, value in fields.items():
+            setattr(step.obj, name, value)
+    log_model = model.workflow.log_model
+    return log_model.objects.bulk_create(_log_rows(log_model, steps, action, sources, move.target))
+
+
+def record_created_many(model, steps: Sequence[Step]) -> list[StatusLog]:
+    """``record_created()`` for many new objects of ``model`` (saved already): one bulk insert."""
+    log_model = model.workflow.log_model
+    return log_model.objects.bulk_create(_log_rows(log_model, steps, "create", {}))

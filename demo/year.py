@@ -16,11 +16,13 @@ the workflow services (scoring.services) would have produced from January to ``t
   a clearing item for about 1 member in 500 and a handful of corrections against closed months.
 
 It is fast because it writes with ``bulk_create`` (batches of :data:`demo.county.BATCH_SIZE`)
-instead of calling the services row by row; the rows are the ones the services write, with the
-same validations applied here (roll months, categories, item ranges, dates not after today). The
+instead of calling the services row by row. The committee's decisions on the declarations are
+written by the services' own bulk path (:func:`scoring.services.review_many`: status changes, log
+rows, ledger entries); the other rows are the ones the services write, with the same validations
+applied here (roll months, categories, item ranges, dates not after today). The
 timestamps (``created_at`` / ``at`` / ``closed_at``) are those of the simulated actions — a
 declaration typed in a few days after the event, reviewed at the committee meeting, … — rather
-than the moment of seeding; nothing is ever updated.
+than the moment of seeding.
 
 The work is split like demo.county: :func:`plan_year_activity` draws unsaved model instances
 from the random stream (reads the rule items, writes nothing), and :func:`seed_year_activity`
@@ -34,8 +36,7 @@ import math
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -43,6 +44,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.transitions import Step, record_created_many
 from demo.county import BATCH_SIZE, BuiltCounty, PlannedMember
 from members.models import Branch, Member, Official
 from scoring import services, versions
@@ -51,7 +53,6 @@ from scoring.models import (
     BranchMonth,
     BranchMonthLog,
     Declaration,
-    DeclarationLog,
     PointsEntry,
     RuleItem,
     RuleSet,
@@ -287,11 +288,19 @@ class YearActivity:
     branch_months: list[BranchMonth] = field(default_factory=list)
     month_logs: list[BranchMonthLog] = field(default_factory=list)
     declarations: list[Declaration] = field(default_factory=list)
-    declaration_logs: list[DeclarationLog] = field(default_factory=list)
+    # The ledger entries the committee writes directly (clearing items, deductions,
+    # corrections); the approved declarations' entries are written by their review.
     entries: list[PointsEntry] = field(default_factory=list)
     late_branches: list[Branch] = field(default_factory=list)
-    # id(approved declaration) -> (its review log, its BONUS entry), while planning
-    reviews: dict[int, tuple[DeclarationLog, PointsEntry]] = field(default_factory=dict, repr=False)
+    # id(declaration) -> the committee's decision, for scoring.services.review_many
+    reviews: dict[int, services.Review] = field(default_factory=dict, repr=False)
+
+    def review_of(self, declaration: Declaration) -> services.Review | None:
+        return self.reviews.get(id(declaration))
+
+    def approved(self, declaration: Declaration) -> bool:
+        review = self.review_of(declaration)
+        return review is not None and review.approve
 
 
 @dataclass
@@ -682,12 +691,12 @@ def _plan_declarations(
     # in after the others were reviewed, if need be.
     for branch in plan.late_branches:
         late = [d for d in plan.declarations if d.branch is branch and d.month == late_month]
-        waiting = sum(1 for d in late if d.status == Declaration.Status.SUBMITTED)
+        waiting = sum(1 for d in late if plan.review_of(d) is None)
         for declaration in reversed(late):
             if waiting >= LATE_WAITING:
                 break
-            if declaration.status == Declaration.Status.APPROVED:
-                _reopen(plan, declaration)
+            if plan.approved(declaration):
+                del plan.reviews[id(declaration)]  # it waits after all
                 waiting += 1
         members = [p for p in people if p.branch is branch and late_month in p.active_months]
         state = months[(branch.pk, late_month)]
@@ -704,19 +713,15 @@ def _plan_declarations(
 
     # About ADJUSTED_SHARE of the approved ones were adjusted down (with a reason) by the
     # committee; only a range item claimed above its minimum can be.
-    approved = [d for d in plan.declarations if d.status == Declaration.Status.APPROVED]
+    approved = [d for d in plan.declarations if plan.approved(d)]
     adjustable = [d for d in approved if _lower_values(d.item, d.points_claimed)]
     for declaration in rng.sample(
         adjustable, min(len(adjustable), round(len(approved) * ADJUSTED_SHARE))
     ):
         points = rng.choice(_lower_values(declaration.item, declaration.points_claimed))
         reason = rng.choice(ADJUST_REASONS.get(declaration.item.code, ("支委会研究酌情认定",)))
-        declaration.points_approved = points
-        declaration.review_reason = reason
-        log, entry = plan.reviews[id(declaration)]
-        log.points, log.reason = points, reason
-        entry.points = points
-        entry.reason = f"{declaration.description}（调整：{reason}）"
+        review = plan.reviews[id(declaration)]
+        review.points, review.reason = points, reason
 
 
 def _bonus_weights(items, category: str, month: int, disabled: set[str]) -> dict[str, float]:
@@ -768,17 +773,6 @@ def _add_declaration(
         created_at=typed,
     )
     plan.declarations.append(declaration)
-    plan.declaration_logs.append(
-        DeclarationLog(
-            declaration=declaration,
-            from_status="",
-            to_status=Declaration.Status.SUBMITTED,
-            points=claimed,
-            reason="申报",
-            by=state.clerk,
-            at=typed,
-        )
-    )
     if state.closed:
         reviewed = min(clock.after(rng, state.meeting, 5, 60), state.branch_month.closed_at)
         reviewed = max(reviewed, typed)
@@ -795,63 +789,10 @@ def _add_declaration(
 
 def _review(plan, declaration, state, at, *, returned="") -> None:
     """The committee's decision: returned with a reason, or approved at the claimed points
-    (an adjustment is made afterwards, see _plan_declarations)."""
-    if returned:
-        declaration.status = Declaration.Status.RETURNED
-        declaration.review_reason = returned
-        plan.declaration_logs.append(
-            DeclarationLog(
-                declaration=declaration,
-                from_status=Declaration.Status.SUBMITTED,
-                to_status=Declaration.Status.RETURNED,
-                points=None,
-                reason=returned,
-                by=state.clerk,
-                at=at,
-            )
-        )
-        return
-    points = declaration.points_claimed
-    declaration.status = Declaration.Status.APPROVED
-    declaration.points_approved = points
-    declaration.review_reason = ""
-    log = DeclarationLog(
-        declaration=declaration,
-        from_status=Declaration.Status.SUBMITTED,
-        to_status=Declaration.Status.APPROVED,
-        points=points,
-        reason="",
-        by=state.clerk,
-        at=at,
+    (an adjustment is made afterwards, see _plan_declarations). Written by the service."""
+    plan.reviews[id(declaration)] = services.Review(
+        declaration, by=state.clerk, approve=not returned, reason=returned, at=at
     )
-    entry = PointsEntry(
-        member=declaration.member,
-        branch=declaration.branch,
-        year=declaration.year,
-        month=declaration.month,
-        kind=PointsEntry.Kind.BONUS,
-        points=points,
-        item=declaration.item,
-        rule_set=plan.rule_set,
-        declaration=declaration,
-        occurred_on=declaration.occurred_on,
-        reason=declaration.description,
-        created_by=state.clerk,
-        created_at=at,
-    )
-    plan.declaration_logs.append(log)
-    plan.entries.append(entry)
-    plan.reviews[id(declaration)] = (log, entry)
-
-
-def _reopen(plan: YearActivity, declaration: Declaration) -> None:
-    """Undo the planned (unsaved) review of ``declaration``: it waits after all."""
-    declaration.status = Declaration.Status.SUBMITTED
-    declaration.points_approved = None
-    declaration.review_reason = ""
-    log, entry = plan.reviews.pop(id(declaration))
-    plan.declaration_logs = [x for x in plan.declaration_logs if x is not log]
-    plan.entries = [x for x in plan.entries if x is not entry]
 
 
 def _plan_deductions(
@@ -923,6 +864,20 @@ def _correction_moment(rng, clock: _Clock, months, branch_id: int, month: int):
     return clock.after(rng, months[(branch_id, month)].branch_month.closed_at, 24 * 60, 5 * 24 * 60)
 
 
+@dataclass(frozen=True)
+class _Approved:
+    """A planned approval, as a correction sees it (the bonus it will write)."""
+
+    member: Member
+    month: int
+    item: RuleItem
+    points: Decimal
+
+
+def _approved_points(review: services.Review) -> Decimal:
+    return review.declaration.points_claimed if review.points is None else review.points
+
+
 def _plan_corrections(plan, rng, people, months, clock) -> None:
     count = max(2, round(len(people) * CORRECTIONS_PER_MEMBER)) if people else 0
     closed = [(p, m) for p in people for m in p.active_months if months[(p.branch.pk, m)].closed]
@@ -936,9 +891,9 @@ def _plan_corrections(plan, rng, people, months, clock) -> None:
         and months[(e.branch.pk, e.month)].closed
     ]
     duplicated = [
-        e
-        for e in plan.entries
-        if e.kind == PointsEntry.Kind.BONUS and months[(e.branch.pk, e.month)].closed
+        _Approved(d.member, d.month, d.item, _approved_points(plan.reviews[id(d)]))
+        for d in plan.declarations
+        if plan.approved(d) and months[(d.branch.pk, d.month)].closed
     ]
     by_member = {p.member.pk: p for p in people}
     done: set[int] = set()
@@ -988,25 +943,6 @@ def _plan_corrections(plan, rng, people, months, clock) -> None:
 # --- writing -------------------------------------------------------------------------------
 
 
-@contextmanager
-def _timestamps_as_planned() -> Iterator[None]:
-    """Let bulk_create store the planned ``created_at`` / ``at`` instead of "now"."""
-    fields = [
-        Declaration._meta.get_field("created_at"),
-        DeclarationLog._meta.get_field("at"),
-        BranchMonthLog._meta.get_field("at"),
-        PointsEntry._meta.get_field("created_at"),
-    ]
-    saved = [f.auto_now_add for f in fields]
-    try:
-        for f in fields:
-            f.auto_now_add = False
-        yield
-    finally:
-        for f, value in zip(fields, saved, strict=True):
-            f.auto_now_add = value
-
-
 def seed_year_activity(
     built: BuiltCounty,
     *,
@@ -1038,19 +974,33 @@ def seed_year_activity(
             rule_set.refresh_from_db()
         clerks = _clerks(list(built.branches.values()), fallback)
         plan = plan_year_activity(built, rng=rng, today=today, rule_set=rule_set, clerks=clerks)
-        with _timestamps_as_planned():
-            BranchMonth.objects.bulk_create(plan.branch_months, batch_size=BATCH_SIZE)
-            BranchMonthLog.objects.bulk_create(plan.month_logs, batch_size=BATCH_SIZE)
-            Declaration.objects.bulk_create(plan.declarations, batch_size=BATCH_SIZE)
-            DeclarationLog.objects.bulk_create(plan.declaration_logs, batch_size=BATCH_SIZE)
-            PointsEntry.objects.bulk_create(plan.entries, batch_size=BATCH_SIZE)
+        BranchMonth.objects.bulk_create(plan.branch_months, batch_size=BATCH_SIZE)
+        BranchMonthLog.objects.bulk_create(plan.month_logs, batch_size=BATCH_SIZE)
+        # Declarations are typed in (waiting, with their first log row as declaration_create
+        # writes it), then reviewed by the service's bulk path, as the committee would.
+        Declaration.objects.bulk_create(plan.declarations, batch_size=BATCH_SIZE)
+        record_created_many(
+            Declaration,
+            [
+                Step(
+                    d,
+                    by=d.created_by,
+                    reason=Declaration.Source(d.source).label,
+                    at=d.created_at,
+                    log_fields={"points": d.points_claimed},
+                )
+                for d in plan.declarations
+            ],
+        )
+        bonuses = services.review_many(list(plan.reviews.values()))
+        PointsEntry.objects.bulk_create(plan.entries, batch_size=BATCH_SIZE)
     closed = sum(1 for m in plan.branch_months if m.status == BranchMonth.Status.CLOSED)
     return ActivityResult(
         year=year,
         rule_set=rule_set,
         rule_set_created=created,
         declarations=Counter(d.status for d in plan.declarations),
-        entries=Counter(e.kind for e in plan.entries),
+        entries=Counter(e.kind for e in [*plan.entries, *bonuses]),
         months_closed=closed,
         months_open=len(plan.branch_months) - closed,
         late_branches=plan.late_branches,

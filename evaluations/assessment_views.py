@@ -53,6 +53,7 @@ from members.scope import (
 )
 from scoring import engine, ledger, versions
 from scoring.models import BranchMonth
+from scoring.periods import readiness
 
 Status = Assessment.Status
 PERIODS = [Period.Q1, Period.Q2, Period.Q3, Period.Q4, Period.YEAR]
@@ -145,19 +146,18 @@ def assessments(request, pk, year):
         .select_related("notice")
         .order_by()
     }
-    quarters_approved = all(
-        existing.get(p) is not None and existing[p].status == Status.APPROVED for p in PERIODS[:4]
-    )
+    approved = {p for p, a in existing.items() if a.status == Status.APPROVED}
     rows = []
     for period in PERIODS:
         months = services.period_months(period)
-        missing = [m for m in months if m not in closed]
+        ready = readiness(period, closed_months=closed, approved_quarters=approved)
+        missing = list(ready.unclosed)
         assessment = existing.get(period)
         blocked = ""
         if assessment is None:
             if missing:
                 blocked = "、".join(f"{m}月" for m in missing) + "尚未结账"
-            elif period == Period.YEAR and not quarters_approved:
+            elif not ready.ready:
                 blocked = "四个季度均经乡镇审核通过后才能开始年度评定"
         rows.append(
             PeriodRow(

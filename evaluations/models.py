@@ -113,8 +113,6 @@ class AssessmentLog(StatusLog):
     SUBJECT = "assessment"
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="logs")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "评定状态记录"
 
@@ -307,8 +305,6 @@ class AppealLog(StatusLog):
     SUBJECT = "appeal"
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="logs")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "申诉状态记录"
 
@@ -380,8 +376,6 @@ class NoticeLog(StatusLog):
     SUBJECT = "notice"
     notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="logs")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "公示状态记录"
 
@@ -443,8 +437,6 @@ class Objection(models.Model):
 class ObjectionLog(StatusLog):
     SUBJECT = "objection"
     objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="logs")
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "异议状态记录"

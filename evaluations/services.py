@@ -38,7 +38,7 @@ from members.permissions import (
 )
 from scoring import engine, ledger, versions
 from scoring.models import BranchMonth, PointsEntry, RuleSet
-from scoring.periods import QUARTERS, period_months
+from scoring.periods import QUARTERS, period_months, readiness
 
 # Sanity bounds for typed counts: a branch has at most a few hundred members (the whole county
 # 4,538), so more than these is a typing error, never a real meeting.
@@ -226,27 +226,19 @@ def public_order(lines):
 def assessment_open(*, branch: Branch, year: int, period: str, by) -> Assessment:
     """Open the members' meeting review of a quarter (or the year) once its months are closed."""
     require_secretary(by, branch)
-    months = period_months(period)
-    closed = set(
-        BranchMonth.objects.filter(
-            branch=branch, year=year, month__in=months, status=BranchMonth.Status.CLOSED
-        ).values_list("month", flat=True)
+    closed = BranchMonth.objects.filter(
+        branch=branch, year=year, month__in=period_months(period), status=BranchMonth.Status.CLOSED
+    ).values_list("month", flat=True)
+    approved = Assessment.objects.filter(
+        branch=branch, year=year, period__in=QUARTERS, status=Assessment.Status.APPROVED
+    ).values_list("period", flat=True)
+    ready = readiness(
+        period,
+        closed_months=set(closed),
+        approved_quarters=set(approved) if period == Period.YEAR else (),
     )
-    missing = [m for m in months if m not in closed]
-    if missing:
-        listed = "、".join(f"{m}月" for m in missing)
-        raise ValidationError(f"{listed}尚未经支委会结账，不能开始{Period(period).label}评定。")
-    if period == Period.YEAR:
-        unapproved = [
-            p
-            for p in QUARTERS
-            if not Assessment.objects.filter(
-                branch=branch, year=year, period=p, status=Assessment.Status.APPROVED
-            ).exists()
-        ]
-        if unapproved:
-            listed = "、".join(Period(p).label for p in unapproved)
-            raise ValidationError(f"{listed}尚未经乡镇审核通过，不能开始年度评定。")
+    if not ready.ready:
+        raise ValidationError(f"{ready.waits_for}，不能开始{Period(period).label}评定。")
     rule_set = versions.in_force(year, branch=branch)
     if rule_set is None:
         raise ValidationError(f"{year}年的积分细则尚未发布。")

@@ -10,10 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from core import verification
-from core.web import apply_validation_error
+from core.web import apply_validation_error, scoped
 from members import services
 from members.card_links import card_link_panel
 from members.forms import (
@@ -23,21 +22,21 @@ from members.forms import (
     MemberForm,
     TransferForm,
 )
-from members.models import Branch, Member, Official, RollPeriod, Township
+from members.models import Branch, Member, RollPeriod, Township
 from members.scope import (
     get_branch,
+    get_county,
     get_member,
     get_township,
     official_of,
-    require_role,
     require_roster_manager,
 )
 
 ACTIVE = Q(members__status=Member.Status.ACTIVE)
 
 
-def county(request):
-    official = require_role(request, Official.Role.COUNTY)
+@scoped(get_county, "GET")  # county admins only; everyone else 404, whatever the method
+def county(request, county):
     townships = list(
         Township.objects.visible_to(request.user).annotate(
             branch_count=Count("branches", distinct=True)
@@ -46,7 +45,7 @@ def county(request):
     # Members on a roll this month: the count the county dashboard shows too.
     on_roll = dict(
         RollPeriod.objects.covering(timezone.localdate())
-        .filter(branch__township__county=official.county)
+        .filter(branch__township__county=county)
         .values_list("branch__township")
         .annotate(n=Count("member", distinct=True))
         .order_by()
@@ -60,7 +59,7 @@ def county(request):
     }
     check = verification.last_check()
     context = {
-        "county": official.county,
+        "county": county,
         "townships": townships,
         "totals": totals,
         "current_year": timezone.localdate().year,
@@ -70,8 +69,8 @@ def county(request):
     return render(request, "members/county.html", context)
 
 
-def township(request, pk):
-    township = get_township(request, pk)
+@scoped(get_township, "GET")
+def township(request, township):
     # Members on a roll this month: the count the township dashboard shows too.
     periods = RollPeriod.objects.covering(timezone.localdate())
     branches = township.branches.annotate(
@@ -98,8 +97,8 @@ def township(request, pk):
     )
 
 
-def branch(request, pk):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET")
+def branch(request, branch):
     show = request.GET.get("show", "active")
     members = branch.members.with_current_category()
     if show != "all":
@@ -124,8 +123,8 @@ def branch(request, pk):
     )
 
 
-def member_detail(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET")
+def member_detail(request, member):
     official = official_of(request)
     return render(
         request,
@@ -144,9 +143,8 @@ def member_detail(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_create(request, pk):
-    branch = get_branch(request, pk)
+@scoped(get_branch, "GET", "POST")
+def member_create(request, branch):
     official = require_roster_manager(request, branch)
     form = MemberCreateForm(request.POST or None, branch=branch, viewer=official)
     if request.method == "POST" and form.is_valid():
@@ -174,9 +172,8 @@ def member_create(request, pk):
     return render(request, "members/member_form.html", {"form": form, "branch": branch})
 
 
-@require_http_methods(["GET", "POST"])
-def member_edit(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_edit(request, member):
     official = require_roster_manager(request, member.branch)
     form = MemberForm(request.POST or None, instance=member, branch=member.branch, viewer=official)
     if request.method == "POST" and form.is_valid():
@@ -195,9 +192,8 @@ def member_edit(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_category(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_category(request, member):
     require_roster_manager(request, member.branch)
     form = CategoryChangeForm(
         request.POST or None, initial={"effective_from": timezone.localdate().replace(day=1)}
@@ -217,9 +213,8 @@ def member_category(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_transfer(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_transfer(request, member):
     require_roster_manager(request, member.branch)
     # A secretary may send a member to any branch in the county: receiving branches are not
     # "visible" to them, but the list of the county's branch names is not confidential. Leaving
@@ -249,9 +244,8 @@ def member_transfer(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def member_leave(request, pk):
-    member = get_member(request, pk)
+@scoped(get_member, "GET", "POST")
+def member_leave(request, member):
     require_roster_manager(request, member.branch)
     if member.status != Member.Status.ACTIVE:
         messages.info(request, f"{member.name}已不在册。")

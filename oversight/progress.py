@@ -12,7 +12,7 @@ from evaluations.models import Assessment, Notice
 from oversight.figures import Group, share
 from oversight.scope import Scope, branches_in
 from scoring.models import BranchMonth, Declaration
-from scoring.periods import MEETING_DAYS, PERIODS, Period, grace_end, period_months
+from scoring.periods import MEETING_DAYS, PERIODS, Period, days_late, period_months, readiness
 
 CONFIRMED = (Assessment.Status.CONFIRMED, Assessment.Status.APPROVED)
 
@@ -218,16 +218,23 @@ def branch_progress(
                 state = "missing"
             else:
                 state = "declaring" if count else "reviewed"
-            late = state != "closed" and month in past and on > grace_end(year, month)
+            late = month in past and days_late(year, month, closed=state == "closed", today=on) > 0
             if late:
                 reasons.append(f"{month}月未结账")
             cells.append(MonthCell(month, state, count, late))
         periods = []
         approvals: list[datetime.datetime] = []
+        approved: set[str] = set()
         for period in PERIODS:
             wanted = period_months(period)
             closings = [months.get((branch.pk, m), ("", None)) for m in wanted]
-            all_closed = all(s == BranchMonth.Status.CLOSED for s, _ in closings)
+            closed = {
+                m
+                for m, (s, _) in zip(wanted, closings, strict=True)
+                if s == BranchMonth.Status.CLOSED
+            }
+            ready = readiness(period, closed_months=closed, approved_quarters=approved)
+            all_closed = not ready.unclosed
             row = assessments.get((branch.pk, period))
             cell = PeriodCell(
                 period=period,
@@ -239,13 +246,9 @@ def branch_progress(
                 notice_id=row["notice__pk"] if row else None,
             )
             ready_since = None
-            if all_closed:
+            if ready.ready:  # since its last month closed (and, the year, the last approval)
                 ready_since = max((_local(c) for _, c in closings if c), default=None)
-            if period == Period.YEAR:
-                # The year waits for the four quarters' approval, too.
-                if len(approvals) < 4:
-                    ready_since = None
-                elif ready_since is not None:
+                if period == Period.YEAR and ready_since is not None:
                     ready_since = max(ready_since, *approvals)
             label = Period(period).short
             status = cell.status
@@ -260,6 +263,7 @@ def branch_progress(
                     cell.late = True
                     reasons.append(f"{label}待乡镇审核（已 {days} 天）")
             if period != Period.YEAR and status == Assessment.Status.APPROVED:
+                approved.add(period)
                 approvals.append(_local(row["approved_at"]) if row["approved_at"] else on)
             periods.append(cell)
         result.append(

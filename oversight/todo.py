@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from evaluations.models import Appeal, Appraisal, Assessment, Notice, Objection, Period
 from members.models import Branch, CardLink, Member
-from scoring import engine, versions
+from scoring import versions
 from scoring.models import BranchAdoption, BranchMonth, Declaration
-from scoring.periods import grace_end
+from scoring.periods import days_late, readiness
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,10 @@ def branch_tasks(branch: Branch, *, is_secretary: bool, today: datetime.date | N
             extra = f"，还有 {waiting[past_month]} 条申报待审议" if waiting.get(past_month) else ""
             tasks.append(Task(f"{past_month}月尚未经支委会结账{extra}。", url, urgent=True))
     assessments = {a.period: a for a in Assessment.objects.filter(branch=branch, year=year)}
+    closed = {m for m, bm in months.items() if not bm.is_open}
     for quarter in range(1, 5):
         period = f"Q{quarter}"
-        quarter_months = engine.quarter_months(quarter)
-        all_closed = all(m in months and not months[m].is_open for m in quarter_months)
+        all_closed = readiness(period, closed_months=closed).ready
         assessment = assessments.get(period)
         label = Period(period).label
         url = reverse("assessments", args=[branch.pk, year])
@@ -87,7 +87,7 @@ def branch_tasks(branch: Branch, *, is_secretary: bool, today: datetime.date | N
 
 def late_branches(township, *, today: datetime.date) -> list[tuple[Branch, int, int]]:
     """Branches with a past month this year not closed by its deadline (scoring.periods.
-    grace_end — the one definition of late): (branch, first such month, days overdue), the
+    days_late — the one definition of late): (branch, first such month, days overdue), the
     latest first."""
     closed = set(
         BranchMonth.objects.filter(
@@ -100,8 +100,9 @@ def late_branches(township, *, today: datetime.date) -> list[tuple[Branch, int, 
     late = []
     for branch in Branch.objects.filter(township=township).order_by("position", "pk"):
         first = next((m for m in range(1, today.month) if (branch.pk, m) not in closed), None)
-        if first is not None and today > grace_end(today.year, first):
-            late.append((branch, first, (today - grace_end(today.year, first)).days))
+        days = first and days_late(today.year, first, closed=False, today=today)
+        if days:
+            late.append((branch, first, days))
     return sorted(late, key=lambda row: -row[2])
 
 

@@ -10,7 +10,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.models import AppendOnlyQuerySet
 from core.transitions import StatusLog, Workflow
 from members.models import Branch, Member, ScopedQuerySet
 
@@ -136,8 +135,6 @@ class PostHolding(models.Model):
 class PostHoldingLog(StatusLog):
     SUBJECT = "holding"
     holding = models.ForeignKey(PostHolding, on_delete=models.PROTECT, related_name="logs")
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "岗位认领状态记录"

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.models import AppendOnlyQuerySet, Chained
+from core.models import Chained
 from core.transitions import StatusLog, Workflow
 from members.models import Branch, Member, Township
 
@@ -181,8 +181,6 @@ class BalanceEntry(Chained):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     HASHED = (
         "member",
@@ -359,8 +357,6 @@ class StockMovement(Chained):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     HASHED = (
         "shop",
         "goods",
@@ -464,8 +460,6 @@ class RedemptionLog(StatusLog):
     SUBJECT = "redemption"
     redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="logs")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "兑换状态记录"
 
@@ -508,8 +502,6 @@ class FundIncome(Chained):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     HASHED = (
         "fund",
@@ -604,8 +596,6 @@ class FundPayment(models.Model):
 class FundPaymentLog(StatusLog):
     SUBJECT = "payment"
     payment = models.ForeignKey(FundPayment, on_delete=models.PROTECT, related_name="logs")
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "红色基金支出状态记录"

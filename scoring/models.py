@@ -156,8 +156,6 @@ class RuleSetLog(StatusLog):
     SUBJECT = "rule_set"
     rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="logs")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "细则状态记录"
 
@@ -392,8 +390,6 @@ class BranchMonthLog(StatusLog):
     SUBJECT = "branch_month"
     branch_month = models.ForeignKey(BranchMonth, on_delete=models.PROTECT, related_name="logs")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "月度审议状态记录"
 
@@ -512,7 +508,6 @@ class DeclarationLog(StatusLog):
     points = models.DecimalField(**POINTS, null=True, blank=True)
 
     EXTRA_HASHED = ("points",)
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta(StatusLog.Meta):
         verbose_name = verbose_name_plural = "申报状态记录"

@@ -8,6 +8,8 @@ Declared monthly, assessed quarterly, one cycle per calendar year (一月一申�
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from django.db import models
 
@@ -19,7 +21,9 @@ __all__ = [
     "PERIODS",
     "QUARTERS",
     "Period",
+    "Readiness",
     "add_months",
+    "days_late",
     "first_day",
     "grace_end",
     "last_day",
@@ -31,6 +35,7 @@ __all__ = [
     "previous_period",
     "quarter_months",
     "quarter_of",
+    "readiness",
     "title",
 ]
 
@@ -134,3 +139,44 @@ def previous_month(year: int, month: int) -> tuple[int, int]:
 def grace_end(year: int, month: int) -> datetime.date:
     """The day by which the branch committee should have closed the month."""
     return datetime.date(*next_month(year, month), MONTH_GRACE_DAY)
+
+
+def days_late(year: int, month: int, *, closed: bool, today: datetime.date) -> int:
+    """How many days a month is past its deadline without being closed: 0 when it is closed or
+    not due yet. The one definition of a late month (dashboards, to-do lists, reminders)."""
+    return 0 if closed else max(0, (today - grace_end(year, month)).days)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a branch's period can be assessed, and if not, what it waits for."""
+
+    period: str
+    unclosed: tuple[int, ...]  # its months the committee has not closed yet
+    unapproved: tuple[str, ...] = ()  # the year only: quarters the township has not approved
+
+    @property
+    def ready(self) -> bool:
+        return not self.unclosed and not self.unapproved
+
+    @property
+    def waits_for(self) -> str:
+        """What it waits for, in words ("" when ready)."""
+        if self.unclosed:
+            return "、".join(f"{m}月" for m in self.unclosed) + "尚未经支委会结账"
+        if self.unapproved:
+            return "、".join(Period(p).label for p in self.unapproved) + "尚未经乡镇审核通过"
+        return ""
+
+
+def readiness(
+    period: str, *, closed_months: Collection[int], approved_quarters: Collection[str] = ()
+) -> Readiness:
+    """The one rule for when a period can be assessed: all its months closed and, for the year,
+    the four quarters approved by the township. Pure: the caller reads which months
+    are closed and which quarters approved, in as few queries as its page needs."""
+    unclosed = tuple(m for m in period_months(period) if m not in closed_months)
+    unapproved = ()
+    if period == Period.YEAR:
+        unapproved = tuple(q for q in QUARTERS if q not in approved_quarters)
+    return Readiness(period, unclosed, unapproved)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.transitions import record_created, transition
+from core.transitions import Step, record_created, transition, transition_many
 from members.models import Branch, County, Member, first_of_month
 from members.permissions import (
     NOT_ALLOWED,
@@ -482,6 +483,28 @@ def declaration_approve(
     branch_month = _lock_open_month(
         branch=declaration.branch, year=declaration.year, month=declaration.month
     )
+    points = _approved_points(declaration, points, reason)
+    review = Review(declaration, by=by, points=points, reason=reason.strip())
+    return review_many([review], branch_month=branch_month)[0]
+
+
+@transaction.atomic
+def declaration_return(*, declaration: Declaration, by, reason: str) -> Declaration:
+    require_points_clerk(by, declaration.branch)
+    branch_month = _lock_open_month(
+        branch=declaration.branch, year=declaration.year, month=declaration.month
+    )
+    if not reason.strip():
+        raise ValidationError({"reason": "退回时请写明理由。"})
+    review = Review(declaration, by=by, approve=False, reason=reason.strip())
+    review_many([review], branch_month=branch_month)
+    declaration.refresh_from_db()
+    return declaration
+
+
+def _approved_points(declaration: Declaration, points: Decimal | None, reason: str) -> Decimal:
+    """The points a declaration is approved at: as claimed unless adjusted (within the item's
+    range, with a reason); a proposed deduction always at its item's points."""
     item = declaration.item
     deduction = item.kind == RuleItem.Kind.DEDUCTION
     if points is None or deduction:
@@ -490,40 +513,89 @@ def declaration_approve(
         _check_points(item=item, points=points)
     if points != declaration.points_claimed and not reason.strip():
         raise ValidationError({"reason": "调整分值时请写明理由。"})
-    transition(
-        declaration,
-        "approve",
-        by=by,
-        reason=reason.strip(),
-        log_fields={"points": points},
-        review_reason=reason.strip(),
-        points_approved=points,
-    )
-    return PointsEntry.objects.create(
-        member=declaration.member,
-        branch=declaration.branch,
-        year=declaration.year,
-        month=declaration.month,
-        kind=PointsEntry.Kind.DEDUCTION if deduction else PointsEntry.Kind.BONUS,
-        points=-points if deduction else points,
-        item=item,
-        rule_set=branch_month.rule_set,
-        declaration=declaration,
-        occurred_on=declaration.occurred_on,
-        reason=declaration.description
-        + (f"（调整：{reason.strip()}）" if points != declaration.points_claimed else ""),
-        created_by=by,
-    )
+    return points
+
+
+@dataclass
+class Review:
+    """The committee's decision on one waiting declaration: approved (at ``points``, default as
+    claimed; ``reason`` says why adjusted) or returned (``reason`` says why), by whom and when
+    (default: now)."""
+
+    declaration: Declaration
+    by: object
+    approve: bool = True
+    points: Decimal | None = None
+    reason: str = ""
+    at: datetime.datetime | None = None
 
 
 @transaction.atomic
-def declaration_return(*, declaration: Declaration, by, reason: str) -> Declaration:
-    require_points_clerk(by, declaration.branch)
-    _lock_open_month(branch=declaration.branch, year=declaration.year, month=declaration.month)
-    if not reason.strip():
-        raise ValidationError({"reason": "退回时请写明理由。"})
-    transition(declaration, "return", by=by, reason=reason.strip(), review_reason=reason.strip())
-    return declaration
+def review_many(reviews: list[Review], *, branch_month: BranchMonth | None = None) -> list:
+    """Write the committee's decisions: the status changes and their log rows (core.transitions,
+    one UPDATE per distinct outcome) and the approved ones' ledger entries (one chained bulk
+    insert). Returns the entries, in the order of ``reviews``.
+
+    The one writer of review outcomes, for one declaration or a county's year (the demo). It
+    checks nothing: its callers have checked the user, the open month (``branch_month``, when
+    every declaration is in it) and the points and reasons (``_approved_points``)."""
+    groups: dict[tuple, list[Review]] = {}
+    for review in reviews:
+        declaration = review.declaration
+        if review.approve:
+            points = declaration.points_claimed if review.points is None else review.points
+            key = ("approve", points, review.reason)
+        else:
+            key = ("return", None, review.reason)
+        groups.setdefault(key, []).append(review)
+    for (action, points, reason), group in groups.items():
+        steps = [
+            Step(r.declaration, by=r.by, reason=reason, at=r.at, log_fields={"points": points})
+            for r in group
+        ]
+        fields = {"review_reason": reason}
+        if action == "approve":
+            fields["points_approved"] = points
+        transition_many(Declaration, action, steps, **fields)
+    approved = [r for r in reviews if r.approve]
+    if branch_month is not None:
+        rule_sets = {None: branch_month.rule_set_id}
+    else:
+        rule_sets = dict(
+            ((bm.branch_id, bm.year, bm.month), bm.rule_set_id)
+            for bm in BranchMonth.objects.filter(
+                branch__in={r.declaration.branch_id for r in approved},
+                year__in={r.declaration.year for r in approved},
+            ).only("branch_id", "year", "month", "rule_set_id")
+        )
+    entries = []
+    for review in approved:
+        declaration = review.declaration
+        deduction = declaration.item.kind == RuleItem.Kind.DEDUCTION
+        points = declaration.points_approved
+        adjusted = points != declaration.points_claimed
+        month = (
+            None if branch_month else (declaration.branch_id, declaration.year, declaration.month)
+        )
+        entries.append(
+            PointsEntry(
+                member_id=declaration.member_id,
+                branch_id=declaration.branch_id,
+                year=declaration.year,
+                month=declaration.month,
+                kind=PointsEntry.Kind.DEDUCTION if deduction else PointsEntry.Kind.BONUS,
+                points=-points if deduction else points,
+                item=declaration.item,
+                rule_set_id=rule_sets[month],
+                declaration=declaration,
+                occurred_on=declaration.occurred_on,
+                reason=declaration.description
+                + (f"（调整：{declaration.review_reason}）" if adjusted else ""),
+                created_by=review.by,
+                **({"created_at": review.at} if review.at is not None else {}),
+            )
+        )
+    return PointsEntry.objects.bulk_create(entries)
 
 
 @transaction.atomic
@@ -584,18 +656,21 @@ def declaration_edit(
 def declarations_approve_many(*, branch_month: BranchMonth, declaration_ids, by) -> int:
     """Approve several declarations at their claimed points. All or none."""
     require_points_clerk(by, branch_month.branch)
+    locked = _lock_open_month(
+        branch=branch_month.branch, year=branch_month.year, month=branch_month.month
+    )
     declarations = list(
         Declaration.objects.filter(
             pk__in=declaration_ids,
             branch=branch_month.branch,
             year=branch_month.year,
             month=branch_month.month,
-        ).select_related("item", "member", "branch")
+        ).select_related("item")
     )
     if len(declarations) != len(set(declaration_ids)):
         raise ValidationError("所选申报中有不属于本支部本月的记录，请刷新页面。")
-    for declaration in declarations:
-        declaration_approve(declaration=declaration, by=by)
+    reviews = [Review(d, by=by, points=_approved_points(d, None, "")) for d in declarations]
+    review_many(reviews, branch_month=locked)
     return len(declarations)
 
 
