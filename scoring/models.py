@@ -744,11 +744,13 @@ class MonthStanding(models.Model):
     share base/12 is exact there, which no two-decimal column could hold.
     """
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    # Derived rows go with what they are derived from (members and branches are never deleted in
+    # the app; the PROTECT of their history and ledger keeps it so).
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField("年度")
     month = models.PositiveSmallIntegerField("月份")
     # The branch whose roll holds the member this month and the category held (null: not on a roll).
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, related_name="+")
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, null=True, related_name="+")
     category = models.CharField(max_length=1, choices=Category.choices, blank=True)
     # Months 1..month added up ("so far"), in units.
     base = models.BigIntegerField(default=0)

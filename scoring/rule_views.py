@@ -36,7 +36,10 @@ def _rule_set_in_force(year: int, branch: Branch) -> RuleSet:
 
 
 def _own_rules(official, year: int) -> RuleSet | None:
-    """The rules an official reads: their own county's, whatever their role (one query)."""
+    """The rules an official reads: their own county's, whatever their role (one query). A city
+    admin has no county of their own: each county's sheet is that county's to post."""
+    if official.is_city:
+        return None
     if official.is_county:
         return versions.in_force(year, county=official.county_id)
     if official.is_township:

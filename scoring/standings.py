@@ -29,7 +29,7 @@ import contextvars
 import datetime
 from collections.abc import Iterable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from members.models import RollPeriod
 from scoring import engine, ledger
@@ -117,7 +117,23 @@ def compute(member_ids: Iterable[int], year: int) -> list[MonthStanding]:
 
 def _write(member_ids: list[int], year: int, rows: list[MonthStanding]) -> None:
     MonthStanding.objects.filter(member_id__in=member_ids, year=year).delete()
-    MonthStanding.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    if not rows:
+        return
+    # One statement for any number of rows: bulk_create would split twelve rows a member into
+    # many INSERTs (SQLite's limit on parameters), so a roster import of 40 members would cost
+    # more queries than one of 3. executemany sends one parameter set per row.
+    fields = [f for f in MonthStanding._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(MonthStanding._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 @transaction.atomic

@@ -46,8 +46,8 @@ class Migration(migrations.Migration):
                 ('bonus_count', models.PositiveIntegerField(default=0)),
                 ('deduction_count', models.PositiveIntegerField(default=0)),
                 ('clearing_count', models.PositiveIntegerField(default=0)),
-                ('branch', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.branch')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.member')),
+                ('branch', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.branch')),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.member')),
             ],
             options={
                 'verbose_name': '积分汇总（按月）',

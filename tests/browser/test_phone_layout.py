@@ -50,7 +50,9 @@ PERSONAS = ["city", "county", "township", "secretary", "assessor"]
 
 
 def _item(code):
-    return RuleItem.objects.get(code=code, branch__isnull=True, rule_set__year=YEAR)
+    return RuleItem.objects.get(
+        code=code, branch__isnull=True, rule_set__year=YEAR, rule_set__county__name="岚县"
+    )
 
 
 def busy_county(county):
