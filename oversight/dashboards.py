@@ -335,12 +335,7 @@ def county_dashboard(county: County, year: int, on: datetime.date | None = None)
                 waiting=waiting.get(township.pk, Waiting()),
             )
         )
-    county_waiting = Waiting(
-        to_approve=sum(w.to_approve for w in waiting.values()),
-        returned=sum(w.returned for w in waiting.values()),
-        appeals=sum(w.appeals for w in waiting.values()),
-        objections=sum(w.objections for w in waiting.values()),
-    )
+    county_waiting = _sum_waiting(waiting.values())
     return Dashboard(
         scope=scope,
         year=year,

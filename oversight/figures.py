@@ -228,7 +228,7 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
             grade_category=grade_category or None,
         )
         grade = year_figures.grade or ""
-        total_c = _units_to_cents(year_figures.total if year_complete else running)
+        total_c = engine.units_to_cents(year_figures.total if year_complete else running)
         line = confirmed.get(member_id)
         if line is not None:
             total_c, grade, cleared = _cents(_decimal(line[0])), line[1], line[2]
@@ -242,8 +242,8 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
                 branch=branches[branch_id],
                 category=category or None,
                 total_c=total_c,
-                running_c=_units_to_cents(running),
-                projected_c=_units_to_cents(year_figures.projected),
+                running_c=engine.units_to_cents(running),
+                projected_c=engine.units_to_cents(year_figures.projected),
                 # Entries have two decimals: a sum of them is a whole number of cents.
                 bonus_c=bonus // CENT_UNITS,
                 deductions_c=deductions // CENT_UNITS,
@@ -263,7 +263,6 @@ def member_points(scope: Scope, year: int, ref_month: int) -> list[MemberPoints]
 
 
 CENT_UNITS = engine.UNITS_PER_POINT // 100
-_units_to_cents = engine.units_to_cents
 
 
 # --- Groups of members: a branch, a category, a township ---------------------------------------

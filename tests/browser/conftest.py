@@ -14,6 +14,7 @@ against pytest-django's live server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -54,9 +55,10 @@ def chromium_executable() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium per test module (so per xdist worker, not per test)."""
+@contextlib.contextmanager
+def launched_chromium(extra_args=()):
+    """Debian's headless Chromium under Playwright, with ``LAUNCH_ARGS`` and ``extra_args``
+    (skips, or fails under REQUIRE_BROWSER=1, when either is missing)."""
     executable = chromium_executable()
     if executable is None:
         _unavailable("browser test needs Chromium (apt-get install chromium fonts-noto-cjk)")
@@ -70,7 +72,7 @@ def browser():
     try:
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(
-                executable_path=executable, args=LAUNCH_ARGS, timeout=120_000
+                executable_path=executable, args=[*LAUNCH_ARGS, *extra_args], timeout=120_000
             )
             try:
                 yield chromium
@@ -81,6 +83,13 @@ def browser():
             os.environ.pop(ASYNC_UNSAFE, None)
         else:
             os.environ[ASYNC_UNSAFE] = previous
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (so per xdist worker, not per test)."""
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

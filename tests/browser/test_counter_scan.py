@@ -6,15 +6,13 @@ works as always."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.urls import reverse
 
 from members.models import CardLink
 from tests.rewards_helpers import credited_county, make_shop
 
-from .conftest import ASYNC_UNSAFE, LAUNCH_ARGS, _unavailable, chromium_executable
+from .conftest import launched_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -46,37 +44,15 @@ def write_y4m(path, text: str, width: int = 640, height: int = 480, frames: int 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Chromium whose camera films the card (replaces the plain browser for this module)."""
-    executable = chromium_executable()
-    if executable is None:
-        _unavailable("browser test needs Chromium (apt-get install chromium fonts-noto-cjk)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("browser test needs the playwright package (pip install -e '.[dev]')")
     video = tmp_path_factory.mktemp("camera") / "card.y4m"
     write_y4m(video, CARD_URL)
-    args = [
-        *LAUNCH_ARGS,
+    camera = [
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",  # allow the camera without asking
         f"--use-file-for-fake-video-capture={video}",
     ]
-    previous = os.environ.get(ASYNC_UNSAFE)
-    os.environ[ASYNC_UNSAFE] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=executable, args=args, timeout=120_000
-            )
-            try:
-                yield chromium
-            finally:
-                chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop(ASYNC_UNSAFE, None)
-        else:
-            os.environ[ASYNC_UNSAFE] = previous
+    with launched_chromium(camera) as chromium:
+        yield chromium
 
 
 @pytest.fixture
